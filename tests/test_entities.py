@@ -1,0 +1,313 @@
+"""Entity recognition and canonical names.
+
+canonicalise is pure, so most tests hand it Mention lists built from invented sentences;
+one test runs the real model on a small invented article.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import spacy
+
+from quotewire import entities
+from quotewire.document import ArticleStructure, Mention, Paragraph
+from quotewire.entities import (
+    ModelNotInstalledError,
+    canonicalise,
+    clean_form,
+    entity_id,
+    load_nlp,
+    recognise,
+    resolve_model_name,
+)
+from quotewire.settings import DEFAULT_SPACY_MODEL, FALLBACK_SPACY_MODELS
+
+
+def mentions_in(text: str, *spans: tuple[str, str]) -> list[Mention]:
+    """Mentions for (surface, label) pairs, each found at its next occurrence in ``text``."""
+    found, cursor = [], 0
+    for surface, label in spans:
+        start = text.index(surface, cursor)
+        found.append(Mention(start, start + len(surface), surface, label, surface, 0))
+        cursor = start + len(surface)
+    return found
+
+
+def names(mentions: list[Mention]) -> list[str]:
+    return [m.name for m in mentions]
+
+
+# --- canonicalise: PERSON ---------------------------------------------------------------------
+
+
+def test_surname_takes_the_full_name_used_earlier():
+    text = "Mara Quillfeather opened the fair. Later Quillfeather left early."
+    result = canonicalise(mentions_in(text, ("Mara Quillfeather", "PERSON"), ("Quillfeather", "PERSON")))
+    assert names(result) == ["Mara Quillfeather", "Mara Quillfeather"]
+
+
+def test_full_name_used_only_later_still_names_an_earlier_surname():
+    text = "Quillfeather spoke first; Mara Quillfeather is the mayor."
+    result = canonicalise(mentions_in(text, ("Quillfeather", "PERSON"), ("Mara Quillfeather", "PERSON")))
+    assert names(result) == ["Mara Quillfeather", "Mara Quillfeather"]
+
+
+def test_possessives_are_stripped_before_matching():
+    text = "Tobin Garrow arrived. Garrow's plan failed, Garrow’s aide said."
+    result = canonicalise(mentions_in(text, ("Tobin Garrow", "PERSON"), ("Garrow's", "PERSON"),
+                                      ("Garrow’s", "PERSON")))
+    assert set(names(result)) == {"Tobin Garrow"}
+
+
+def test_plural_possessive_of_a_name_ending_in_s():
+    text = "Lena Hollis met Hollis' rival."
+    result = canonicalise(mentions_in(text, ("Lena Hollis", "PERSON"), ("Hollis'", "PERSON")))
+    assert names(result) == ["Lena Hollis", "Lena Hollis"]
+
+
+@pytest.mark.parametrize("titled", ["Attorney General Nora Vasquez-Bell", "Mr. Nora Vasquez-Bell",
+                                    "Dr Nora Vasquez-Bell", "Former President Nora Vasquez-Bell",
+                                    "Sen. Nora Vasquez-Bell"])
+def test_leading_titles_are_not_part_of_the_name(titled):
+    text = f"{titled} spoke. Vasquez-Bell smiled."
+    result = canonicalise(mentions_in(text, (titled, "PERSON"), ("Vasquez-Bell", "PERSON")))
+    assert names(result) == ["Nora Vasquez-Bell", "Nora Vasquez-Bell"]
+
+
+def test_a_title_alone_is_kept_rather_than_emptied():
+    assert clean_form("President", "PERSON") == "President"
+
+
+def test_titles_are_only_stripped_from_people():
+    assert clean_form("General Motors", "ORG") == "General Motors"
+    assert clean_form("Judge Institute", "ORG") == "Judge Institute"
+
+
+def test_name_without_middle_name_is_the_same_person():
+    text = "Ada Rennick Pole wrote. Ada Pole replied."
+    result = canonicalise(mentions_in(text, ("Ada Rennick Pole", "PERSON"), ("Ada Pole", "PERSON")))
+    assert names(result) == ["Ada Rennick Pole", "Ada Rennick Pole"]
+
+
+def test_chains_resolve_to_the_fullest_name():
+    text = "Ada Pole wrote. Ada Rennick Pole signed. Pole left."
+    result = canonicalise(mentions_in(text, ("Ada Pole", "PERSON"), ("Ada Rennick Pole", "PERSON"),
+                                      ("Pole", "PERSON")))
+    assert set(names(result)) == {"Ada Rennick Pole"}
+
+
+def test_shared_surname_goes_to_the_nearest_preceding_full_name():
+    text = ("Ivo Marchetti sued. Marchetti lost. Bea Marchetti appealed. Marchetti won. "
+            "Ivo Marchetti paid. Marchetti sighed.")
+    result = canonicalise(mentions_in(
+        text, ("Ivo Marchetti", "PERSON"), ("Marchetti", "PERSON"), ("Bea Marchetti", "PERSON"),
+        ("Marchetti", "PERSON"), ("Ivo Marchetti", "PERSON"), ("Marchetti", "PERSON")))
+    assert names(result) == ["Ivo Marchetti", "Ivo Marchetti", "Bea Marchetti", "Bea Marchetti",
+                             "Ivo Marchetti", "Ivo Marchetti"]
+
+
+def test_a_place_is_not_the_surname_of_a_person():
+    text = "Ormond Lake won. The Lake district flooded; Lake was muddy."
+    result = canonicalise(mentions_in(text, ("Ormond Lake", "PERSON"), ("Lake", "GPE"), ("Lake", "GPE")))
+    assert names(result) == ["Ormond Lake", "Lake", "Lake"]
+    assert [m.label for m in result] == ["PERSON", "GPE", "GPE"]
+
+
+# --- canonicalise: ORG ------------------------------------------------------------------------
+
+
+def test_acronym_defined_in_parentheses_names_the_organisation():
+    # "FEDLAM" is not the initials of the name, so only the parenthesised definition links it.
+    text = "The Federation of Lantern Makers (FEDLAM) met. Later FEDLAM voted."
+    mentions = mentions_in(text, ("Federation of Lantern Makers", "ORG"), ("FEDLAM", "ORG"))
+    assert names(canonicalise(mentions, text=text)) == ["Federation of Lantern Makers"] * 2
+    assert names(canonicalise(mentions)) == ["Federation of Lantern Makers", "FEDLAM"]  # no text, no definition
+
+
+def test_acronym_equal_to_initials_names_the_organisation():
+    text = "Members of the Northern Alliance of Kite Flyers grew. NAKF now has members."
+    result = canonicalise(mentions_in(text, ("the Northern Alliance of Kite Flyers", "ORG"), ("NAKF", "ORG")))
+    assert names(result) == ["Northern Alliance of Kite Flyers"] * 2
+
+
+def test_a_capitalised_word_that_is_not_an_acronym_is_not_expanded():
+    text = "Nova Alpha Kite Foundry shut. Nakf is a surname."
+    result = canonicalise(mentions_in(text, ("Nova Alpha Kite Foundry", "ORG"), ("Nakf", "ORG")))
+    assert names(result) == ["Nova Alpha Kite Foundry", "Nakf"]
+
+
+def test_short_org_that_prefixes_a_longer_org_is_it():
+    text = "Harbour Wire reported it first. Harbour Wire Daily has the story; Harbour says so."
+    result = canonicalise(mentions_in(text, ("Harbour Wire", "ORG"), ("Harbour Wire Daily", "ORG"),
+                                      ("Harbour", "ORG")))
+    assert set(names(result)) == {"Harbour Wire Daily"}
+
+
+def test_org_prefix_of_several_orgs_is_left_alone():
+    text = "Plumtree Radio and Plumtree Press belong to Plumtree."
+    result = canonicalise(mentions_in(text, ("Plumtree Radio", "ORG"), ("Plumtree Press", "ORG"),
+                                      ("Plumtree", "ORG")))
+    assert names(result) == ["Plumtree Radio", "Plumtree Press", "Plumtree"]
+
+
+def test_a_person_is_not_the_prefix_of_an_organisation():
+    text = "Odell spoke. Then the Odell Foundation paid."
+    result = canonicalise(mentions_in(text, ("Odell", "PERSON"), ("the Odell Foundation", "ORG")))
+    assert names(result) == ["Odell", "Odell Foundation"]
+
+
+def test_leading_the_is_dropped_for_organisations():
+    text = "the Treasury Office said so; the Treasury Office agreed."
+    result = canonicalise(mentions_in(text, ("the Treasury Office", "ORG"), ("the Treasury Office", "ORG")))
+    assert names(result) == ["Treasury Office", "Treasury Office"]
+    assert [m.text for m in result] == ["the Treasury Office"] * 2  # what was written stays
+
+
+# --- canonicalise: labels ---------------------------------------------------------------------
+
+
+def test_one_name_tagged_differently_takes_the_majority_label_on_every_row():
+    text = "Fennick said. Fennick added. Fennick left."
+    result = canonicalise(mentions_in(text, ("Fennick", "ORG"), ("Fennick", "PERSON"), ("Fennick", "ORG")))
+    assert [m.label for m in result] == ["ORG", "ORG", "ORG"]
+    assert len({m.name for m in result}) == 1
+
+
+def test_a_label_tie_lets_an_org_rule_link_and_the_cluster_majority_decide():
+    text = "Harbour Wire Daily broke it. Harbour Wire agreed. Harbour Wire said."
+    result = canonicalise(mentions_in(text, ("Harbour Wire Daily", "ORG"), ("Harbour Wire", "PERSON"),
+                                      ("Harbour Wire", "ORG")))
+    assert names(result) == ["Harbour Wire Daily"] * 3
+    assert [m.label for m in result] == ["ORG"] * 3
+
+
+def test_values_keep_their_label_and_text_and_never_join_names():
+    text = "Juniper Hale arrived in Juniper.  On 3\nJune Hale left."
+    result = canonicalise(mentions_in(text, ("Juniper Hale", "PERSON"), ("3\nJune", "DATE")))
+    assert [(m.name, m.label) for m in result] == [("Juniper Hale", "PERSON"), ("3 June", "DATE")]
+
+
+def test_canonicalise_keeps_order_offsets_and_text():
+    text = "Kit Arden met Arden's sister at the Lantern Guild."
+    given = mentions_in(text, ("Kit Arden", "PERSON"), ("Arden's", "PERSON"), ("the Lantern Guild", "ORG"))
+    result = canonicalise(given)
+    assert [(m.start, m.end, m.text, m.paragraph_position) for m in result] == \
+        [(m.start, m.end, m.text, m.paragraph_position) for m in given]
+    assert canonicalise([]) == []
+
+
+# --- entity_id --------------------------------------------------------------------------------
+
+
+def test_entity_id_ignores_case_and_spacing_but_not_the_name():
+    assert entity_id("Mara Quillfeather") == entity_id("mara  QUILLFEATHER ")
+    assert entity_id("Mara Quillfeather") != entity_id("Bea Quillfeather")
+    assert re.fullmatch(r"[0-9a-f]{16}", entity_id("Mara Quillfeather"))
+
+
+# --- loading the model ------------------------------------------------------------------------
+
+
+def test_default_model_falls_back_to_its_upstream_twin():
+    installed = {FALLBACK_SPACY_MODELS[0]}
+    assert resolve_model_name(DEFAULT_SPACY_MODEL, installed.__contains__) == FALLBACK_SPACY_MODELS[0]
+
+
+def test_an_explicitly_chosen_model_never_falls_back():
+    installed = {FALLBACK_SPACY_MODELS[0]}
+    with pytest.raises(ModelNotInstalledError, match="QUOTEWIRE_SPACY_MODEL"):
+        resolve_model_name("xx_chosen_model", installed.__contains__)
+
+
+def test_missing_model_error_names_the_setting_and_the_installed_models():
+    with pytest.raises(ModelNotInstalledError) as error:
+        load_nlp.__wrapped__("xx_quotewire_no_such_model")
+    message = str(error.value)
+    assert "xx_quotewire_no_such_model" in message and "QUOTEWIRE_SPACY_MODEL" in message
+    for installed in spacy.util.get_installed_models():
+        assert installed in message
+
+
+@pytest.mark.slow
+def test_load_nlp_falls_back_when_the_default_is_missing(monkeypatch):
+    # Pretend the default is missing and the (really installed) model is its fallback.
+    monkeypatch.setattr(entities, "DEFAULT_SPACY_MODEL", "xx_quotewire_missing_default")
+    monkeypatch.setattr(entities, "FALLBACK_SPACY_MODELS", (DEFAULT_SPACY_MODEL,))
+    nlp = load_nlp.__wrapped__("xx_quotewire_missing_default")
+    assert "ner" in nlp.pipe_names
+
+
+@pytest.mark.slow
+def test_only_what_ner_needs_runs(nlp):
+    assert "ner" in nlp.pipe_names
+    assert set(nlp.pipe_names) <= {"tok2vec", "ner"}
+    if "tok2vec" in nlp.pipe_names:  # kept only when NER listens to it
+        assert nlp.get_pipe("tok2vec").listening_components
+
+
+@pytest.mark.slow
+def test_the_reduced_pipeline_finds_what_the_full_pipeline_finds(nlp):
+    full = spacy.load(DEFAULT_SPACY_MODEL if entities.is_model_installed(DEFAULT_SPACY_MODEL)
+                      else FALLBACK_SPACY_MODELS[0])
+    text = ("Senator Mara Quillfeather told the Harbour Wire Daily in Glasgow on Monday that "
+            "the Northern Alliance of Kite Flyers would get 40 million pounds.")
+    assert [(e.start_char, e.label_) for e in nlp(text).ents] == [(e.start_char, e.label_) for e in full(text).ents]
+
+
+# --- recognise with the real model ------------------------------------------------------------
+
+
+def structure_from_blank_lines(text: str) -> ArticleStructure:
+    paragraphs = [Paragraph(i, "body", m.start(), m.end(), m.group())
+                  for i, m in enumerate(re.finditer(r"[^\n]+(?:\n[^\n]+)*", text))]
+    return ArticleStructure(text=text, paragraphs=paragraphs)
+
+
+INVENTED_ARTICLE = """Harbour news
+
+Mayor Eleanor Whitcombe Opens New Bridge in Bristol
+
+Photo: Daniel Okafor/Harbour Wire
+
+Mayor Eleanor Whitcombe opened the new bridge in Bristol on Tuesday, the city council said.
+
+"This bridge joins two halves of one city," Whitcombe told reporters. Critics from the Green Party said the cost had doubled.
+"""
+
+
+@pytest.mark.slow
+def test_recognise_maps_offsets_to_the_article_and_names_surnames_in_full(nlp):
+    article = structure_from_blank_lines(INVENTED_ARTICLE)
+    [mentions] = recognise(nlp, [article])
+    assert mentions, "the model found nothing"
+    for mention in mentions:
+        assert article.text[mention.start:mention.end] == mention.text
+        paragraph = article.paragraphs[mention.paragraph_position]
+        assert paragraph.start <= mention.start < mention.end <= paragraph.end
+    surname = [m for m in mentions if m.text == "Whitcombe"]
+    assert surname and all(m.name == "Eleanor Whitcombe" and m.label == "PERSON" for m in surname)
+    assert len({m.start for m in mentions}) == len(mentions)  # mention ids (article:e<start>) are unique
+
+
+@pytest.mark.slow
+def test_recognise_streams_several_articles_and_keeps_them_apart(nlp):
+    first = structure_from_blank_lines(INVENTED_ARTICLE)
+    second = structure_from_blank_lines("Whitcombe is a village.\n\nNobody lives in Whitcombe now.")
+    together = recognise(nlp, [first, second, first], batch_size=2)
+    assert together[0] == together[2] == recognise(nlp, [first])[0]
+    # The full name belongs to the first article only: the second cannot borrow it.
+    assert all(m.name != "Eleanor Whitcombe" for m in together[1])
+
+
+def test_recognise_rejects_paragraphs_whose_offsets_do_not_match_the_text():
+    broken = ArticleStructure(text="Hello there.", paragraphs=[Paragraph(0, "body", 0, 5, "there")])
+    with pytest.raises(ValueError, match="does not match"):
+        recognise(spacy.blank("en"), [broken])
+
+
+def test_a_surname_mislabelled_as_a_title_still_names_the_person():
+    text = 'Eli Stroud came. "Hello," Stroud said.'
+    result = canonicalise(mentions_in(text, ("Eli Stroud", "PERSON"), ("Stroud", "WORK_OF_ART")))
+    assert [(m.name, m.label) for m in result] == [("Eli Stroud", "PERSON")] * 2

@@ -1,0 +1,669 @@
+"""Who said it: attribute quoted spans to speakers without a dependency parse.
+
+The rules work on the article text with every quote's content masked out (so words inside
+a quote are never taken for its attribution), a small lexicon of reporting verbs, pronouns
+and role nouns, and the NER mentions. For each quote, in order:
+
+1. ``trailing``: an attribution right after the closing mark — ``"…," she said`` /
+   ``"…," said Dana Marks, a judge`` / ``"…" — Senator Smith``;
+2. ``leading``: a reporting verb before the opening mark in the same sentence —
+   ``Ms Hewitt said: "…"``, ``Sessions warned that lawyers would "…"``;
+3. ``trailing_far``: a reporting verb later in the same sentence —
+   ``It is a "correct reading" of the law, Sessions said``;
+4. ``according_to``: ``according to CNN`` anywhere in the sentence;
+5. ``continuation``: a quote with no attribution of its own continues the speaker of the
+   quote before it in the paragraph, or of the previous paragraph's last quote when its
+   paragraph opens with a quote (multi-paragraph quotes, quote-only follow-ups);
+6. ``headline``: a quote in a headline is given to the headline's first person.
+
+The words found at the attribution (the ``speaker_mention``) are then resolved to a
+canonical name: a name through the overlapping NER mention (or the earlier person whose
+name ends with the same word), a pronoun to the nearest earlier person of compatible
+gender, a description ("the attorney general") to the person the article introduced with
+that title or role.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from quotewire.document import ArticleStructure, Mention
+
+# ---------------------------------------------------------------------------- lexicon
+# Reporting verbs (base forms) mined from attribution cues in news text; inflections are
+# generated below. Verbs of speech plus the verbs that frame a partial quote ("called it").
+REPORTING_VERBS = """
+say tell add write tweet ask continue note report explain declare reply respond conclude state
+recall argue acknowledge suggest insist promise warn claim assure shout chant urge announce admit
+vow lament predict remark answer joke yell complain assert charge post quip boast concede agree
+testify observe comment counter caution stress emphasize emphasise mention retort whisper scream
+exclaim muse sing read describe call accuse praise blast slam mock criticize criticise dismiss
+deny confirm insist maintain contend allege pledge propose demand plead announce estimate
+indicate point concur opine reckon grumble complain cite quote dub label brand term
+""".split()
+IRREGULAR_FORMS = {
+    "say": ["said", "says", "saying"],
+    "tell": ["told", "tells", "telling"],
+    "write": ["wrote", "writes", "writing", "written"],
+    "read": ["reads", "reading"],
+    "sing": ["sang", "sung", "sings", "singing"],
+    "shout": ["shouts", "shouted", "shouting"],
+}
+# Cues that are a phrase rather than one verb.
+PHRASE_CUES = ["according to", "in the words of", "put it", "puts it", "went on", "goes on"]
+# Verbs that can introduce their subject after them: '"…," said Smith' / 'added the senator'.
+INVERTIBLE = {"said", "says", "added", "adds", "asked", "asks", "wrote", "writes", "continued", "explained",
+              "noted", "replied", "recalled", "tweeted", "reported", "reports", "declared", "responded",
+              "concluded", "answered", "insisted", "warned", "argued", "told", "tells", "observed",
+              "countered", "quipped", "stated", "cautioned", "recounted", "remarked", "sang", "sings"}
+
+PRONOUN_GENDER = {"he": "m", "she": "f", "him": "m", "her": "f"}
+PLURAL_OR_NEUTER = {"they", "it", "we"}
+PRONOUNS = set(PRONOUN_GENDER) | PLURAL_OR_NEUTER | {"i"}
+DETERMINERS = {"the", "a", "an", "his", "her", "its", "their", "our", "one", "this", "that", "another"}
+# Words between a subject and its verb that do not belong to either: "Smith also said".
+ADVERBS = {"also", "later", "then", "has", "had", "have", "would", "will", "once", "previously", "recently",
+           "again", "simply", "repeatedly", "just", "further", "since", "now", "had", "earlier", "often",
+           "flatly", "publicly", "privately", "famously", "reportedly", "allegedly", "frequently", "would",
+           "could", "might", "did", "does", "do", "has", "went", "on", "to", "was", "is", "first", "finally",
+           "still", "even", "only", "quickly", "bluntly", "angrily", "told", "reporters"}
+# Leading titles dropped when a capitalised speaker phrase is not a recognised mention.
+TITLES = {"mr", "mrs", "ms", "miss", "dr", "sen", "senator", "rep", "representative", "gov", "governor",
+          "president", "gen", "general", "prof", "professor", "rev", "judge", "justice", "secretary",
+          "chairman", "chairwoman", "mayor", "sir", "lord", "lady", "dame", "adm", "col", "lt", "sgt",
+          "capt", "cmdr", "chief", "officer", "minister", "speaker", "leader", "former", "presidential",
+          "candidate", "nominee", "attorney", "vice", "state", "the", "u.s.", "us"}
+# Role nouns that say which pronoun fits (used as gender evidence from appositives/titles).
+FEMALE_WORDS = {"mrs", "ms", "miss", "madam", "dame", "lady", "spokeswoman", "congresswoman", "chairwoman",
+                "businesswoman", "councilwoman", "mother", "wife", "daughter", "sister", "grandmother",
+                "actress", "woman", "girl", "queen", "princess", "widow", "aunt", "niece", "first"}
+MALE_WORDS = {"mr", "sir", "lord", "spokesman", "congressman", "chairman", "businessman", "councilman",
+              "father", "husband", "son", "brother", "grandfather", "actor", "man", "boy", "king", "prince",
+              "widower", "uncle", "nephew"}
+# Heads of descriptions that name organisations or documents rather than people.
+ORG_HEADS = {"company", "campaign", "agency", "group", "committee", "department", "organization",
+             "organisation", "report", "statement", "newspaper", "network", "paper", "magazine", "website",
+             "site", "firm", "government", "administration", "party", "union", "association", "council",
+             "ministry", "office", "board", "commission", "court", "team", "club", "bank", "fund", "study",
+             "survey", "poll", "letter", "article", "ad", "advertisement", "clip", "video", "book", "piece",
+             "memo", "release", "lawsuit", "complaint", "ruling", "filing", "foundation", "institute",
+             "center", "centre", "coalition", "alliance", "network", "outlet", "station", "broadcaster",
+             "service", "corporation", "regulator", "authority", "police", "times", "post", "journal"}
+NER_SPEAKER_LABELS = ("PERSON", "ORG", "GPE", "NORP", "FAC", "WORK_OF_ART", "PRODUCT", "LAW", "EVENT")
+ABBREVIATIONS = {"mr", "mrs", "ms", "dr", "sen", "rep", "gov", "gen", "st", "jr", "sr", "lt", "col", "sgt",
+                 "capt", "prof", "rev", "no", "vs", "inc", "corp", "co", "ltd", "u.s", "u.k", "u.n", "mt",
+                 "ft", "ave", "jan", "feb", "aug", "sept", "sep", "oct", "nov", "dec", "adm", "cmdr", "d",
+                 "r", "i", "e.g", "i.e", "etc", "pres"}
+QUOTE_CHARS = "\"“”„«»'‘’‛"
+DASHES = "—–―-"
+MASK = "x"
+
+
+def verb_forms(base: str) -> list[str]:
+    """Inflections of a regular English verb (say -> says, said are listed as irregular)."""
+    if base in IRREGULAR_FORMS:
+        return [base, *IRREGULAR_FORMS[base]]
+    if base.endswith("e"):
+        return [base, base + "s", base + "d", base[:-1] + "ing"]
+    if base.endswith("y") and base[-2] not in "aeiou":
+        return [base, base[:-1] + "ies", base[:-1] + "ied", base + "ing"]
+    if re.fullmatch(r"[^aeiou]*[aeiou][bdglmnprt]", base) or base in {"admit", "commit", "quip", "regret"}:
+        return [base, base + "s", base + base[-1] + "ed", base + base[-1] + "ing"]
+    if base.endswith(("sh", "ch", "ss", "x")):
+        return [base, base + "es", base + "ed", base + "ing"]
+    return [base, base + "s", base + "ed", base + "ing"]
+
+
+CUE_WORDS = sorted({form for verb in REPORTING_VERBS for form in verb_forms(verb)}, key=len, reverse=True)
+CUE_PATTERN = re.compile(
+    r"(?<![\w'’])(" + "|".join(re.escape(p) for p in PHRASE_CUES) + "|" + "|".join(CUE_WORDS) + r")(?![\w'’])",
+    re.IGNORECASE,
+)
+WORD = re.compile(r"[\w'’.\-]*\w\.?|[^\w\s]")
+
+
+# ---------------------------------------------------------------------------- data
+@dataclass(frozen=True)
+class MarkedSpan:
+    """A quoted span: content [start, end) inside marks spanning [outer_start, outer_end)."""
+
+    start: int
+    end: int
+    outer_start: int
+    outer_end: int
+    paragraph_position: int
+    closed: bool = True  # False: the opening mark runs to the paragraph end (multi-paragraph quote)
+
+
+@dataclass(frozen=True)
+class Attribution:
+    speaker: str | None = None
+    speaker_mention: str | None = None
+    cue: str | None = None
+    method: str | None = None
+
+
+@dataclass
+class Context:
+    """What the rules need about one article, computed once."""
+
+    text: str
+    masked: str  # text with quote contents replaced, so cues inside quotes are invisible
+    mentions: list[Mention]
+    mention_starts: list[int]
+    persons: list[Mention]  # PERSON mentions outside quotes, in order
+    genders: dict[str, str]  # canonical name -> "m" | "f"
+    paragraph_bounds: dict[int, tuple[int, int]]
+    paragraph_kinds: dict[int, str]
+    quote_intervals: list[tuple[int, int]] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------------------- entry point
+def attribute_spans(article: ArticleStructure, mentions: list[Mention], spans: Sequence[MarkedSpan]) -> list[Attribution]:
+    """One Attribution per span (same order). Never raises: a span that breaks a rule is
+    left unattributed rather than failing the article."""
+    context = build_context(article, mentions, spans)
+    results: list[Attribution] = []
+    for index, span in enumerate(spans):
+        try:
+            results.append(attribute_one(context, spans, index, results))
+        except Exception:  # noqa: BLE001 - one odd span must not sink the article
+            results.append(Attribution(method="error"))
+    return results
+
+
+def build_context(article: ArticleStructure, mentions: list[Mention], spans: Sequence[MarkedSpan]) -> Context:
+    text = article.text
+    masked = mask_quotes(text, spans)
+    intervals = sorted((s.outer_start, s.outer_end) for s in spans)
+    ordered = sorted((m for m in mentions if 0 <= m.start < m.end <= len(text)), key=lambda m: m.start)
+    persons = [m for m in ordered if m.label == "PERSON" and not inside_any(m.start, intervals)]
+    context = Context(
+        text=text,
+        masked=masked,
+        mentions=ordered,
+        mention_starts=[m.start for m in ordered],
+        persons=persons,
+        genders={},
+        paragraph_bounds={p.position: (p.start, p.end) for p in article.paragraphs},
+        paragraph_kinds={p.position: p.kind for p in article.paragraphs},
+        quote_intervals=intervals,
+    )
+    context.genders = infer_genders(context)
+    return context
+
+
+def mask_quotes(text: str, spans: Sequence[MarkedSpan]) -> str:
+    """Replace each quote's content with a filler, keeping its final punctuation (which may
+    end the sentence) and the marks themselves."""
+    chars = list(text)
+    for span in spans:
+        for i in range(span.start, span.end):
+            if not chars[i].isspace():
+                chars[i] = MASK
+        if span.end > span.start and text[span.end - 1] in ".?!,":
+            chars[span.end - 1] = text[span.end - 1]
+    return "".join(chars)
+
+
+def inside_any(offset: int, intervals: list[tuple[int, int]]) -> bool:
+    return any(start <= offset < end for start, end in intervals)
+
+
+# ---------------------------------------------------------------------------- rules
+def attribute_one(context: Context, spans: Sequence[MarkedSpan], index: int, done: list[Attribution]) -> Attribution:
+    span = spans[index]
+    sentence_start, sentence_end = sentence_around(context, span)
+    for rule in (trailing_attribution, leading_attribution, trailing_far_attribution):
+        found = rule(context, span, sentence_start, sentence_end)
+        if found is not None and found.speaker_mention:
+            return found
+    found = continuation(context, spans, index, done)
+    if found is not None:
+        return found
+    if context.paragraph_kinds.get(span.paragraph_position) in ("headline", "dek", "section"):
+        found = headline_subject(context, span)
+        if found is not None:
+            return found
+    return Attribution(method="none")
+
+
+def trailing_attribution(context: Context, span: MarkedSpan, _start: int, sentence_end: int) -> Attribution | None:
+    """``"…," she said`` / ``"…," said Smith`` / ``"…" — Smith``: right after the closing mark."""
+    if not span.closed:
+        return None
+    masked = context.masked
+    region_end = next_mark_or(context, span.outer_end, sentence_end)
+    region = masked[span.outer_end:region_end]
+    lead = len(region) - len(region.lstrip(" ,\xa0\t"))
+    after = span.outer_end + lead
+    if after < region_end and masked[after] in DASHES:
+        # Dash attribution: "…" — Senator Smith
+        name_start = after + 1
+        while name_start < region_end and masked[name_start] in " \xa0":
+            name_start += 1
+        phrase_end = phrase_boundary(masked, name_start, region_end)
+        if phrase_end > name_start and masked[name_start].isupper():
+            return resolved(context, name_start, phrase_end, "—", "dash", span)
+        return None
+    cue = first_cue(masked, after, min(region_end, after + 160))
+    if cue is None:
+        return None
+    cue_start, cue_end, cue_text = cue
+    if not masked[after:cue_start].strip(" ,\xa0"):
+        # Inverted: "…," said Smith, a lawyer
+        if cue_text.lower() not in INVERTIBLE and cue_text.lower() != "according to":
+            return None
+        subject_end = phrase_boundary(masked, skip_spaces(masked, cue_end), region_end)
+        return resolved(context, skip_spaces(masked, cue_end), subject_end, cue_text, "trailing_inverted", span)
+    subject = subject_before(context, after, cue_start)
+    if subject is None:
+        return None
+    return resolved(context, subject[0], subject[1], cue_text, "trailing", span)
+
+
+def leading_attribution(context: Context, span: MarkedSpan, sentence_start: int, _end: int) -> Attribution | None:
+    """A reporting verb before the opening mark in the same sentence: the last one wins."""
+    masked = context.masked
+    region_start = sentence_start
+    cues = all_cues(masked, region_start, span.outer_start)
+    for cue_start, cue_end, cue_text in reversed(cues):
+        if cue_text.lower() == "according to":
+            phrase_end = phrase_boundary(masked, skip_spaces(masked, cue_end), span.outer_start)
+            return resolved(context, skip_spaces(masked, cue_end), phrase_end, cue_text, "according_to", span)
+        clause_start = clause_start_before(masked, region_start, cue_start)
+        subject = subject_before(context, clause_start, cue_start)
+        if subject is not None:
+            return resolved(context, subject[0], subject[1], cue_text, "leading", span)
+        if cue_text.lower() in INVERTIBLE:
+            after = skip_spaces(masked, cue_end)
+            phrase_end = phrase_boundary(masked, after, span.outer_start)
+            if phrase_end > after:
+                return resolved(context, after, phrase_end, cue_text, "leading_inverted", span)
+    return None
+
+
+def trailing_far_attribution(context: Context, span: MarkedSpan, _start: int, sentence_end: int) -> Attribution | None:
+    """A reporting verb later in the sentence: ``a "correct reading" of it, Smith said``."""
+    masked = context.masked
+    for cue_start, cue_end, cue_text in all_cues(masked, span.outer_end, sentence_end):
+        if cue_text.lower() == "according to":
+            after = skip_spaces(masked, cue_end)
+            return resolved(context, after, phrase_boundary(masked, after, sentence_end), cue_text, "according_to", span)
+        clause_start = clause_start_before(masked, span.outer_end, cue_start)
+        subject = subject_before(context, clause_start, cue_start)
+        if subject is not None:
+            return resolved(context, subject[0], subject[1], cue_text, "trailing_far", span)
+        if cue_text.lower() in INVERTIBLE:
+            after = skip_spaces(masked, cue_end)
+            phrase_end = phrase_boundary(masked, after, sentence_end)
+            if phrase_end > after:
+                return resolved(context, after, phrase_end, cue_text, "trailing_inverted", span)
+    return None
+
+
+def continuation(context: Context, spans: Sequence[MarkedSpan], index: int, done: list[Attribution]) -> Attribution | None:
+    """A quote without its own attribution continues the previous quote's speaker: within the
+    paragraph, or from the previous paragraph when this paragraph opens with the quote."""
+    span = spans[index]
+    for earlier in range(index - 1, -1, -1):
+        previous = spans[earlier]
+        if previous.paragraph_position != span.paragraph_position:
+            break
+        if done[earlier].speaker:
+            return carried(done[earlier], "continuation")
+    opens_paragraph = not context.text[paragraph_start(context, span):span.outer_start].strip()
+    if opens_paragraph and index > 0:
+        previous = spans[index - 1]
+        gap = paragraphs_between(context, previous.paragraph_position, span.paragraph_position)
+        if gap <= 1 and done[index - 1].speaker:
+            return carried(done[index - 1], "continuation_paragraph")
+    return None
+
+
+def carried(source: Attribution, method: str) -> Attribution:
+    return Attribution(source.speaker, source.speaker_mention, source.cue, method)
+
+
+def headline_subject(context: Context, span: MarkedSpan) -> Attribution | None:
+    start, _ = context.paragraph_bounds.get(span.paragraph_position, (0, 0))
+    for mention in context.mentions:
+        if start <= mention.start < span.outer_start and mention.label == "PERSON":
+            return Attribution(best_name(context, mention), mention.text, None, "headline")
+    return None
+
+
+# ---------------------------------------------------------------------------- text helpers
+def paragraph_start(context: Context, span: MarkedSpan) -> int:
+    return context.paragraph_bounds.get(span.paragraph_position, (0, 0))[0]
+
+
+def paragraphs_between(context: Context, first: int, second: int) -> int:
+    """How many paragraph steps separate two paragraphs, not counting empty kinds."""
+    return second - first
+
+
+def skip_spaces(text: str, i: int) -> int:
+    while i < len(text) and text[i] in " \xa0\t":
+        i += 1
+    return i
+
+
+def next_mark_or(context: Context, start: int, limit: int) -> int:
+    for outer_start, _ in context.quote_intervals:
+        if start <= outer_start < limit:
+            return outer_start
+    return limit
+
+
+def first_cue(masked: str, start: int, end: int) -> tuple[int, int, str] | None:
+    match = CUE_PATTERN.search(masked, start, end)
+    return (match.start(), match.end(), match.group()) if match else None
+
+
+def all_cues(masked: str, start: int, end: int) -> list[tuple[int, int, str]]:
+    return [(m.start(), m.end(), m.group()) for m in CUE_PATTERN.finditer(masked, start, end)]
+
+
+def sentence_around(context: Context, span: MarkedSpan) -> tuple[int, int]:
+    """The sentence of the masked paragraph holding the quote's opening mark."""
+    lo, hi = context.paragraph_bounds.get(span.paragraph_position, (span.outer_start, span.outer_end))
+    masked = context.masked
+    start = lo
+    for boundary in sentence_ends(masked, lo, span.outer_start):
+        start = boundary
+    end = hi
+    for boundary in sentence_ends(masked, span.outer_end, hi):
+        end = boundary
+        break
+    return start, end
+
+
+SENTENCE_END = re.compile(r"[.!?]+[\"”’'»)]*(?=\s+[\"“‘'(\[A-Z0-9]|\s*$)")
+
+
+def sentence_ends(masked: str, start: int, end: int) -> list[int]:
+    """Offsets just after each sentence end in masked[start:end] (abbreviations skipped)."""
+    ends = []
+    for match in SENTENCE_END.finditer(masked, start, end):
+        word = re.search(r"([\w.]+)$", masked[max(start, match.start() - 12):match.start()])
+        token = word.group(1).lower().rstrip(".") if word else ""
+        if token in ABBREVIATIONS or (len(token) == 1 and token.isalpha()):
+            continue
+        if token and set(token) == {MASK}:
+            # a quote's own final stop only ends the sentence when its closing mark follows
+            if masked[match.end() - 1] not in "\"”’'»":
+                continue
+        ends.append(match.end())
+    return ends
+
+
+def clause_start_before(masked: str, region_start: int, cue_start: int) -> int:
+    """Start of the clause holding a cue: after the last quote mark or semicolon before it."""
+    start = region_start
+    for i in range(cue_start - 1, region_start - 1, -1):
+        if masked[i] in QUOTE_CHARS and masked[i - 1:i] != "s" or masked[i] in ";":
+            start = i + 1
+            break
+    return start
+
+
+def phrase_boundary(masked: str, start: int, limit: int) -> int:
+    """End of the noun phrase starting at ``start``: the first comma, stop, bracket, mark or
+    clause word (who, in, on, at, during, after, before, that, to)."""
+    match = re.compile(
+        r"[,.;:!?()\[\]\"“”«»\n]|\s(?:who|which|in|on|at|during|after|before|that|to|from|about|when|while|"
+        r"as|because|and|but|for|of\s+(?:the\s+)?(?:[a-z]))\b|\s[-—–―]\s"
+    ).search(masked, start, limit)
+    end = match.start() if match else limit
+    # "said Smith." - keep an abbreviation's stop inside ("Sen." is not an end)
+    while end < limit and masked[end] == "." and re.search(r"(?:^|\s)(?:[A-Z]|Mr|Mrs|Ms|Dr|Sen|Rep|Gov|Gen|St|Jr|Lt|Col)$", masked[start:end]):
+        nxt = re.compile(r"[,;:!?()\[\]\"“”«»\n]|\.(?!\w)|\s(?:who|which|in|on|at|during|after)\b").search(masked, end + 1, limit)
+        end = nxt.start() if nxt else limit
+    return end
+
+
+def subject_before(context: Context, clause_start: int, cue_start: int) -> tuple[int, int] | None:
+    """The speaker phrase before a reporting verb: the nearest noun phrase, skipping
+    adverbs ("also said") and an appositive between commas ("Smith, a lawyer, said")."""
+    masked = context.masked
+    end = cue_start
+    words = list(WORD.finditer(masked, clause_start, end))
+    # drop adverbs/auxiliaries right before the verb
+    while words and words[-1].group().lower() in ADVERBS:
+        words.pop()
+    if not words:
+        return None
+    # skip a parenthetical like (R-Utah)
+    if words[-1].group() == ")":
+        depth = 0
+        while words:
+            token = words.pop().group()
+            depth += token == ")"
+            depth -= token == "("
+            if depth <= 0:
+                break
+    if not words:
+        return None
+    if words[-1].group() == ",":
+        appositive = strip_appositive(words)
+        if appositive is None:
+            return None
+        words = appositive
+    if not words or words[-1].group() in QUOTE_CHARS or masked[words[-1].start()] == MASK:
+        return None
+    return noun_phrase(context, words)
+
+
+def strip_appositive(words: list[re.Match]) -> list[re.Match] | None:
+    """``Smith, a lawyer at X,`` -> ``Smith``: drop the trailing comma-enclosed segment when the
+    segment before it ends in a name or pronoun."""
+    commas = [i for i, w in enumerate(words) if w.group() == ","]
+    if len(commas) < 2:
+        return None
+    for index in range(len(commas) - 2, -1, -1):
+        before = words[:commas[index]]
+        if not before:
+            return None
+        last = before[-1].group()
+        if last[:1].isupper() or last.lower() in PRONOUNS or last == ")":
+            return before
+    return None
+
+
+def noun_phrase(context: Context, words: list[re.Match]) -> tuple[int, int] | None:
+    """The noun phrase ending the word list: a pronoun, a run of capitalised words (with an
+    NER mention inside it), or a determiner-led description."""
+    last = words[-1]
+    end = last.end()
+    if last.group().lower() in PRONOUNS:
+        return last.start(), end
+    # walk back over the phrase: capitalised words, lowercase modifiers after a determiner
+    start_index = len(words) - 1
+    for i in range(len(words) - 1, -1, -1):
+        token = words[i].group()
+        if token.lower() in DETERMINERS:
+            start_index = i
+            break
+        if token in {",", ";", ":", "(", ")"} or token.lower() in STOP_WORDS:
+            break
+        if context.masked[words[i].start()] == MASK:
+            break
+        start_index = i
+        if len(words) - i > 12:
+            break
+    return words[start_index].start(), end
+
+
+STOP_WORDS = {"that", "and", "but", "or", "when", "while", "because", "after", "before", "as", "if", "so",
+              "which", "who", "where", "in", "on", "at", "to", "for", "with", "by", "from", "about", "of",
+              "than", "said", "says", "told", "where", "since", "although", "though", "yet", "also"}
+
+
+# ---------------------------------------------------------------------------- resolution
+def resolved(context: Context, start: int, end: int, cue: str, method: str, span: MarkedSpan) -> Attribution | None:
+    phrase = context.text[start:end].strip(" ,\xa0")
+    if not phrase or MASK * 3 in context.masked[start:end]:
+        return None
+    speaker = resolve_phrase(context, start, end, phrase, span)
+    return Attribution(speaker, phrase, cue, method)
+
+
+def resolve_phrase(context: Context, start: int, end: int, phrase: str, span: MarkedSpan) -> str | None:
+    lowered = phrase.lower()
+    if lowered in PRONOUN_GENDER or lowered in PLURAL_OR_NEUTER:
+        return resolve_pronoun(context, lowered, start)
+    mention = best_mention_in(context, start, end)
+    if mention is not None:
+        return best_name(context, mention)
+    if lowered.split()[0] in DETERMINERS or phrase[:1].islower():
+        return resolve_description(context, phrase, start)
+    return resolve_bare_name(context, phrase, start)
+
+
+def best_mention_in(context: Context, start: int, end: int) -> Mention | None:
+    """The mention inside [start, end) most likely to be the speaker: a person first."""
+    inside = [m for m in context.mentions if start <= m.start and m.end <= end + 1 and m.label in NER_SPEAKER_LABELS]
+    if not inside:
+        return None
+    for label in ("PERSON", "ORG"):
+        ranked = [m for m in inside if m.label == label]
+        if ranked:
+            return ranked[-1]
+    return inside[-1]
+
+
+def best_name(context: Context, mention: Mention) -> str:
+    """The canonical name, upgraded from a bare surname to the earlier full name ending in it."""
+    name = mention.name or mention.text
+    name = strip_titles(name)
+    if mention.label == "PERSON" and len(name.split()) == 1:
+        fuller = full_name_for(context, name)
+        if fuller:
+            return fuller
+    return name
+
+
+def strip_titles(phrase: str) -> str:
+    words = phrase.replace("’s", "").split()
+    while len(words) > 1 and words[0].lower().rstrip(".") in TITLES:
+        words.pop(0)
+    return " ".join(words).strip(" ,.'’")
+
+
+def full_name_for(context: Context, surname: str) -> str | None:
+    """The longest person name in the article whose last word is ``surname``."""
+    target = surname.lower().rstrip(".")
+    candidates = [
+        strip_titles(m.name or m.text)
+        for m in context.persons
+        if strip_titles(m.name or m.text).lower().split()[-1:] == [target]
+    ]
+    candidates = [c for c in candidates if len(c.split()) > 1]
+    return max(candidates, key=len) if candidates else None
+
+
+def resolve_bare_name(context: Context, phrase: str, start: int) -> str | None:
+    """A capitalised phrase NER missed: strip titles, then prefer an earlier full name."""
+    name = strip_titles(re.sub(r"\s*\(.*?\)", "", phrase))
+    capitalised = [w for w in name.split() if w[:1].isupper()]
+    if not capitalised:
+        return None
+    name = " ".join(capitalised)
+    if len(capitalised) == 1:
+        return full_name_for(context, capitalised[0]) or name
+    return name
+
+
+def resolve_pronoun(context: Context, pronoun: str, position: int) -> str | None:
+    """Nearest earlier person (outside quotes) whose known gender fits the pronoun."""
+    if pronoun in PLURAL_OR_NEUTER:
+        return nearest_organisation(context, position) if pronoun in ("it", "they") else None
+    wanted = PRONOUN_GENDER[pronoun]
+    for mention in reversed(persons_before(context, position)):
+        name = best_name(context, mention)
+        gender = context.genders.get(name)
+        if gender is None or gender == wanted:
+            return name
+    return None
+
+
+def persons_before(context: Context, position: int) -> list[Mention]:
+    starts = [m.start for m in context.persons]
+    return context.persons[:bisect_right(starts, position - 1)]
+
+
+def nearest_organisation(context: Context, position: int) -> str | None:
+    for mention in reversed(context.mentions):
+        if mention.start < position and mention.label == "ORG" and not inside_any(mention.start, context.quote_intervals):
+            return mention.name or mention.text
+    return None
+
+
+def resolve_description(context: Context, phrase: str, position: int) -> str | None:
+    """``the attorney general`` -> the person introduced as "Attorney General X" or
+    "X, the attorney general"; organisation-like heads (the company) -> nearest organisation."""
+    words = [w for w in re.findall(r"[\w'’-]+", phrase.lower()) if w not in DETERMINERS]
+    words = [w for w in words if w not in {"former", "current", "then", "new", "top"}]
+    if not words:
+        return None
+    head = words[-1]
+    best: tuple[int, int, str] | None = None
+    for mention in context.persons:
+        role = role_context(context, mention).lower()
+        if not re.search(r"\b" + re.escape(head) + r"\b", role):
+            continue
+        overlap = sum(1 for w in words if re.search(r"\b" + re.escape(w) + r"\b", role))
+        distance = position - mention.start if mention.start < position else 10 * (mention.start - position)
+        key = (overlap, -distance, best_name(context, mention))
+        if best is None or key[:2] > best[:2]:
+            best = key
+    if best is not None:
+        return best[2]
+    if head in ORG_HEADS:
+        return nearest_organisation(context, position)
+    return None
+
+
+def role_context(context: Context, mention: Mention) -> str:
+    """Words that introduce a person: a title run before the name and an appositive after."""
+    text = context.masked
+    before = text[max(0, mention.start - 60):mention.start]
+    before = re.split(r"[.;:\"“”\n]|,", before)[-1]
+    after_match = re.match(r",\s*([^,.;\n]{1,80})", text[mention.end:mention.end + 90])
+    after = after_match.group(1) if after_match else ""
+    return before + " | " + after
+
+
+def infer_genders(context: Context) -> dict[str, str]:
+    """Gender per person name from the article itself: titles and role nouns next to the
+    name (Mr, Ms, spokeswoman), then which pronoun follows the person's mentions."""
+    votes: dict[str, Counter] = {}
+    text = context.masked
+    for mention in context.persons:
+        name = best_name(context, mention)
+        tally = votes.setdefault(name, Counter())
+        near = text[max(0, mention.start - 12):mention.start].lower()
+        title = re.search(r"\b(mr|mrs|ms|miss|sir|lord|lady|dame)\.?\s*$", near)
+        if title:
+            tally["f" if title.group(1) in FEMALE_WORDS else "m"] += 5
+        role = role_context(context, mention).lower()
+        for word in re.findall(r"[a-z]+", role):
+            if word in FEMALE_WORDS and word != "first":
+                tally["f"] += 2
+            elif word in MALE_WORDS:
+                tally["m"] += 2
+        # the first subject pronoun after the mention, in the same or next sentence
+        following = text[mention.end:mention.end + 200]
+        pronoun = re.search(r"\b(he|she|his|her|him)\b", following, re.IGNORECASE)
+        if pronoun and not re.search(r"\b[A-Z][a-z]+ [A-Z][a-z]+\b", following[:pronoun.start()]):
+            tally["f" if pronoun.group(1).lower() in ("she", "her") else "m"] += 1
+    genders = {}
+    for name, tally in votes.items():
+        if tally["m"] != tally["f"]:
+            genders[name] = "m" if tally["m"] > tally["f"] else "f"
+    return genders

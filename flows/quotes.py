@@ -1,0 +1,217 @@
+"""Find quoted spans in an article and label them direct or partial.
+
+Works from the text alone (no dependency parse): quotation marks are paired per
+paragraph, with the context of each mark deciding whether it opens or closes, so curly,
+straight and mixed marks, ``''`` pairs and apostrophes (Don't, clients', '90s, rock 'n'
+roll) are told apart. Speakers come from :mod:`quotewire.attribution`.
+
+A quote that runs over several paragraphs repeats its opening mark at each paragraph
+start and closes only at the end, so an opening mark left unclosed runs to the end of its
+paragraph and each paragraph yields its own quote.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from quotewire.attribution import MarkedSpan, attribute_spans
+from quotewire.document import ArticleStructure, Mention, Paragraph, Quote
+
+DOUBLE_OPENERS = "“„«"
+DOUBLE_CLOSERS = "”»"
+SINGLE_MARKS = "'‘’‛"
+# Where a mark sits next to these it is at a word edge (opening before, closing after).
+OPENING_CONTEXT = set("([{—–-/") | set("“‘\"'«„")
+CLOSING_CONTEXT = set(".,;:!?)]}—–-…") | set("”’\"'»")
+# Elisions that start with an apostrophe and are not opening quote marks.
+ELISION = re.compile(r"(?:\d\d(?:s|\b)|em\b|til\b|cause\b|n\b|tis\b|twas\b|bout\b|round\b)", re.IGNORECASE)
+# Shortest content a single-quoted span may have: 'n' (rock 'n' roll) is an elision, not a quote.
+MIN_SINGLE_QUOTED_LETTERS = 2
+# Paragraph kinds that are never prose with quotes (photo credits, bylines).
+SKIPPED_PARAGRAPH_KINDS = {"credit", "byline"}
+
+
+@dataclass(frozen=True)
+class Mark:
+    """One quotation mark (or ``''`` pair) in a paragraph, with the roles its context allows."""
+
+    start: int
+    end: int
+    can_open: bool
+    can_close: bool
+    prefers_open: bool  # what the glyph says when the context cannot decide
+
+
+def extract_quotes(article: ArticleStructure, mentions: Sequence[Mention]) -> list[Quote]:
+    """All quoted spans of ``article`` with kind and speaker, in text order. Never raises."""
+    spans: list[MarkedSpan] = []
+    for paragraph in article.paragraphs:
+        if paragraph.kind in SKIPPED_PARAGRAPH_KINDS:
+            continue
+        spans.extend(find_spans(article.text, paragraph))
+    spans = [s for s in spans if is_plausible_quote(article.text[s.start:s.end])]
+    attributions = attribute_spans(article, list(mentions), spans)
+    quotes = []
+    for span, attribution in zip(spans, attributions):
+        quotes.append(
+            Quote(
+                start=span.start,
+                end=span.end,
+                text=article.text[span.start:span.end],
+                kind=classify_kind(article.text, span, attribution.cue is not None),
+                paragraph_position=span.paragraph_position,
+                speaker=attribution.speaker,
+                speaker_mention=attribution.speaker_mention,
+                cue=attribution.cue,
+                method=attribution.method,
+            )
+        )
+    return quotes
+
+
+# ---------------------------------------------------------------------------- marks
+def is_word_char(char: str) -> bool:
+    return char.isalnum()
+
+
+def double_marks(text: str, start: int, end: int) -> list[Mark]:
+    """Double quotation marks in text[start:end], ``''`` and ```` `` ```` pairs included."""
+    marks: list[Mark] = []
+    i = start
+    while i < end:
+        char = text[i]
+        pair = text[i:i + 2]
+        if pair in ("''", "``", "‘‘", "’’") and i + 2 <= end:
+            marks.append(make_mark(text, i, i + 2, start, end, prefers_open=pair in ("``", "‘‘")))
+            i += 2
+            continue
+        if char == '"' or char in DOUBLE_OPENERS or char in DOUBLE_CLOSERS:
+            marks.append(make_mark(text, i, i + 1, start, end, prefers_open=char in DOUBLE_OPENERS))
+        i += 1
+    return marks
+
+
+def make_mark(text: str, mark_start: int, mark_end: int, lo: int, hi: int, prefers_open: bool) -> Mark:
+    before = text[mark_start - 1] if mark_start > lo else " "
+    after = text[mark_end] if mark_end < hi else " "
+    space_before = before.isspace() or before in OPENING_CONTEXT
+    space_after = after.isspace() or after in CLOSING_CONTEXT
+    # A mark flanked by a word on one side only is decided by that side.
+    can_open = space_before and not after.isspace()
+    can_close = space_after and not before.isspace()
+    if not can_open and not can_close:
+        can_open = can_close = True  # e.g. word"word: let the glyph and the state decide
+    return Mark(mark_start, mark_end, can_open, can_close, prefers_open)
+
+
+def pair_marks(marks: list[Mark]) -> list[tuple[Mark, Mark | None]]:
+    """Pair opening and closing marks left to right; an opener left unclosed pairs with None."""
+    pairs: list[tuple[Mark, Mark | None]] = []
+    opener: Mark | None = None
+    for mark in marks:
+        if opener is None:
+            if mark.can_open:
+                opener = mark  # a mark that can only close, with nothing open, is stray
+            continue
+        clearly_opens = mark.can_open and not mark.can_close
+        if clearly_opens and mark.prefers_open:
+            # A curly opener inside an open quote: the earlier quote lost its closing mark.
+            pairs.append((opener, None))
+            opener = mark
+            continue
+        pairs.append((opener, mark))
+        opener = None
+    if opener is not None:
+        pairs.append((opener, None))
+    return pairs
+
+
+def find_spans(text: str, paragraph: Paragraph) -> list[MarkedSpan]:
+    """Quoted spans of one paragraph: double-quoted ones, and single-quoted ones outside them."""
+    lo, hi = paragraph.start, paragraph.end
+    spans: list[MarkedSpan] = []
+    covered: list[tuple[int, int]] = []
+    for opener, closer in pair_marks(double_marks(text, lo, hi)):
+        outer_end = closer.end if closer else hi
+        start, end = opener.end, closer.start if closer else hi
+        spans.append(MarkedSpan(start, end, opener.start, outer_end, paragraph.position, closed=closer is not None))
+        covered.append((opener.start, outer_end))
+    for start, end, outer_start, outer_end in single_quoted(text, lo, hi):
+        if any(c_start <= outer_start < c_end for c_start, c_end in covered):
+            continue  # a quote nested inside a double-quoted one belongs to the outer quote
+        spans.append(MarkedSpan(start, end, outer_start, outer_end, paragraph.position, closed=True))
+    spans = [trimmed(text, s) for s in spans]
+    return sorted((s for s in spans if s.end > s.start), key=lambda s: s.start)
+
+
+def single_quoted(text: str, lo: int, hi: int) -> list[tuple[int, int, int, int]]:
+    """Single-quoted spans: an opener at a word start paired with the next closer at a word end.
+
+    An apostrophe inside a word (Don't) is neither; an elision ('90s, 'em) does not open;
+    a possessive (clients') only closes when an opener is waiting for it.
+    """
+    found = []
+    opener: int | None = None
+    for i in range(lo, hi):
+        char = text[i]
+        if char not in SINGLE_MARKS:
+            continue
+        if i + 1 < hi and text[i + 1] in SINGLE_MARKS or i > lo and text[i - 1] in SINGLE_MARKS:
+            continue  # part of a '' pair: handled as a double mark
+        before = text[i - 1] if i > lo else " "
+        after = text[i + 1] if i + 1 < hi else " "
+        starts_word = (before.isspace() or before in OPENING_CONTEXT) and is_word_char(after)
+        ends_word = not before.isspace() and (after.isspace() or after in CLOSING_CONTEXT)
+        if opener is None:
+            if starts_word and char != "’" and not ELISION.match(text, i + 1, hi):
+                opener = i
+            continue
+        if ends_word and char != "‘":
+            content = text[opener + 1:i]
+            if sum(c.isalpha() for c in content) >= MIN_SINGLE_QUOTED_LETTERS:
+                found.append((opener + 1, i, opener, i + 1))
+            opener = None
+        elif starts_word and char == "‘":
+            opener = i
+    return found
+
+
+def trimmed(text: str, span: MarkedSpan) -> MarkedSpan:
+    """Drop white space just inside the marks so the span starts and ends on content."""
+    start, end = span.start, span.end
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return MarkedSpan(start, end, span.outer_start, span.outer_end, span.paragraph_position, span.closed)
+
+
+def is_plausible_quote(content: str) -> bool:
+    """Spans without any letters (marks around numbers, stray marks) are not quotes."""
+    return any(c.isalpha() for c in content)
+
+
+# ---------------------------------------------------------------------------- kind
+SENTENCE_BOUNDARY_BEFORE = set(".!?:;,—–-…(")
+REPORTING_WORD_BEFORE = re.compile(
+    r"\b(?:said|says|say|saying|added|adds|adding|asked|asks|wrote|writes|tweeted|told|tells|replied|"
+    r"responded|declared|continued|explained|stated|answered|shouted|read|reads)\s*$",
+    re.IGNORECASE,
+)
+
+
+def classify_kind(text: str, span: MarkedSpan, attributed: bool) -> str:
+    """``direct`` when the quote stands as an utterance of its own, ``partial`` when it is a
+    fragment woven into the writer's sentence (preceded by the writer's own words)."""
+    i = span.outer_start - 1
+    while i >= 0 and text[i] in " \t\xa0":
+        i -= 1
+    if i < 0 or text[i] == "\n" or text[i] in SENTENCE_BOUNDARY_BEFORE:
+        return "direct"
+    if text[i] in "\"“”'’‘":
+        return "direct"
+    if REPORTING_WORD_BEFORE.search(text, max(0, i - 20), i + 1):
+        return "direct"
+    return "partial"

@@ -1,0 +1,51 @@
+-- One row per distinct article text, straight from the articles Parquet files.
+-- Offsets of paragraphs, quotes and entities index into `text` (Unicode code points, 0-based).
+--
+-- article_id: Stable id: first 16 hex digits of sha256 of the normalised text.
+-- source_path: Path of the raw file, relative to the raw root (first in sort order when several files hold this text).
+-- content_sha256: sha256 of the raw file bytes.
+-- outlet: Publisher, or null when unknown.
+-- section: Topic line printed above the headline, if any.
+-- headline: Headline.
+-- dek: Standfirst: the sentence under the headline.
+-- byline: Author(s) as printed or given in front matter.
+-- credit: Photo credit line.
+-- url: Canonical URL from front matter, if given.
+-- published_at: Publication time (UTC); null when unknown.
+-- text: Normalised full text that every offset indexes into.
+-- word_count: Words in text.
+-- encoding: How the raw bytes were decoded (utf-8, utf-8-sig, utf-16, cp1252).
+-- ingested_at: When this article was parsed.
+-- run_id: The pipeline run that parsed it.
+
+with source as (
+
+    select * from read_parquet('{{ parquet_dir }}/articles/*.parquet')
+
+),
+
+renamed as (
+
+    select
+        article_id,
+        source_path,
+        content_sha256,
+        outlet,
+        section,
+        headline,
+        dek,
+        byline,
+        credit,
+        url,
+        published_at,
+        text,
+        word_count,
+        encoding,
+        ingested_at,
+        run_id
+
+    from source
+
+)
+
+select * from renamed

@@ -1,0 +1,30 @@
+-- Raw files that did not become articles, with the reason.
+--
+-- source_path: Path of the raw file, relative to the raw root.
+-- reason: Machine-readable reason code (empty, binary, too_large, unreadable, ...).
+-- detail: What is wrong, in words.
+-- content_sha256: sha256 of the bytes when they could be read.
+-- first_seen: The first run that rejected this path for this reason.
+-- run_id: The latest run that rejected it.
+
+with source as (
+
+    select * from read_parquet('{{ parquet_dir }}/rejects/*.parquet')
+
+),
+
+renamed as (
+
+    select
+        source_path,
+        reason,
+        detail,
+        content_sha256,
+        first_seen,
+        run_id
+
+    from source
+
+)
+
+select * from renamed

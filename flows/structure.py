@@ -55,6 +55,10 @@ MAX_DEK_WORDS = 60
 MAX_DEK_SENTENCES = 2
 MAX_CREDIT_WORDS = 12
 MAX_BYLINE_WORDS = 16
+# Character caps checked before any word counting, so a multi-megabyte paragraph is
+# dismissed as a label or headline in constant time.
+MAX_LABEL_CHARS = 200
+MAX_HEADLINE_CHARS = 600
 
 _FENCE = re.compile(r"---[ \t]*")
 _KEY_VALUE = re.compile(r"([A-Za-z_][A-Za-z0-9_ -]*?)[ \t]*:[ \t]*(.*)")
@@ -241,21 +245,18 @@ def has_final_punctuation(text: str) -> bool:
 
 def sentence_count(text: str) -> int:
     stripped = text.strip()
-    boundaries = [m for m in _SENTENCE_BOUNDARY.finditer(stripped) if not _ends_with_abbreviation(stripped[: m.start() + 1])]
+    boundaries = [m for m in _SENTENCE_BOUNDARY.finditer(stripped) if not _is_abbreviation_at(stripped, m.start())]
     return len(boundaries) + 1
 
 
-def _ends_with_abbreviation(text: str) -> bool:
-    """Whether the period ending ``text`` belongs to an abbreviation ("U.S.", "J.", "Sept.", "Mr.")."""
-    if not text.endswith("."):
+def _is_abbreviation_at(text: str, period: int) -> bool:
+    """Whether the period at ``text[period]`` belongs to an abbreviation ("U.S.", "J.", "Sept.", "Mr.")."""
+    if text[period] != ".":
         return False
-    last_word = text.rsplit(None, 1)[-1].lstrip("\"'“‘([")
-    core = last_word.rstrip(".")
-    return (
-        len(core) <= 1
-        or "." in core  # U.S., a.m.
-        or core.lower() in _ABBREVIATIONS
-    )
+    # Only the word before the period matters; rfind keeps this cheap on long paragraphs.
+    word_start = max(text.rfind(" ", 0, period), text.rfind("\n", 0, period), text.rfind("\t", 0, period)) + 1
+    core = text[word_start:period].lstrip("\"'“‘([").rstrip(".")
+    return len(core) <= 1 or "." in core or core.lower() in _ABBREVIATIONS
 
 
 def is_title_case(text: str) -> bool:
@@ -294,7 +295,7 @@ def is_credit(text: str, in_front_block: bool = True) -> bool:
     also join sports fixtures and the like ("Swindon/Notts Co").
     """
     stripped = text.strip()
-    if line_count(stripped) > 1 or word_count(stripped) > MAX_CREDIT_WORDS or ends_sentence(stripped.rstrip(")")):
+    if len(stripped) > MAX_LABEL_CHARS or line_count(stripped) > 1 or word_count(stripped) > MAX_CREDIT_WORDS or ends_sentence(stripped.rstrip(")")):
         # A period ends a sentence, not a credit ("Getty Images." is rare; "He said." is common).
         return False
     if _CREDIT_AGENCY.search(stripped) or _credit_prefix_is_label(stripped):
@@ -315,7 +316,7 @@ def _credit_prefix_is_label(text: str) -> bool:
 def is_byline(text: str) -> bool:
     """ "By Jane Doe", "By Jane Doe and John Roe", "By JANE DOE, Associated Press"."""
     stripped = text.strip()
-    if line_count(stripped) > 2 or word_count(stripped) > MAX_BYLINE_WORDS or not stripped[:3].lower() == "by ":
+    if len(stripped) > MAX_LABEL_CHARS or line_count(stripped) > 2 or word_count(stripped) > MAX_BYLINE_WORDS or not stripped[:3].lower() == "by ":
         return False
     if not stripped[3:].lstrip()[:1].isupper():
         return False
@@ -334,6 +335,8 @@ def _is_labelled(text: str) -> bool:
 def is_headline_candidate(text: str) -> bool:
     """Shaped like a headline: short, one to three lines, a sentence per line, not a label."""
     stripped = text.strip()
+    if len(stripped) > MAX_HEADLINE_CHARS:
+        return False
     if _MARKDOWN_HEADING.match(stripped) and line_count(stripped) == 1:
         return True
     if _is_labelled(stripped) or not any(char.isalpha() for char in stripped):
@@ -354,6 +357,8 @@ def is_headline_candidate(text: str) -> bool:
 
 def _is_headline_unit(unit: str) -> bool:
     words = word_count(unit)
+    if words > MAX_HEADLINE_WORDS:
+        return False
     if is_title_case(unit):
         # Title Case is a headline's own mark: even two short sentences ("Not Yet.") are one.
         return words <= MAX_HEADLINE_WORDS and sentence_count(unit) <= 2
@@ -386,6 +391,8 @@ def is_label_case(text: str) -> bool:
 def is_section_line(text: str, following: str) -> bool:
     """A topic label ("Jeff Sessions", "Business") above a clear, longer headline."""
     stripped = text.strip()
+    if len(stripped) > MAX_LABEL_CHARS:
+        return False
     words = word_count(stripped)
     return (
         line_count(stripped) == 1
@@ -408,7 +415,7 @@ def is_dek(text: str, following: str | None) -> bool:
     paragraph (the BBC layout), and is left as body.
     """
     stripped = text.strip()
-    if following is None or _is_labelled(stripped) or word_count(stripped) > MAX_DEK_WORDS:
+    if following is None or len(stripped) > MAX_HEADLINE_CHARS or _is_labelled(stripped) or word_count(stripped) > MAX_DEK_WORDS:
         return False
     return sentence_count(stripped) <= MAX_DEK_SENTENCES and _is_labelled(following)
 
@@ -430,7 +437,7 @@ def classify_paragraphs(texts: list[str], known_headline: str | None = None) -> 
             return _same_words(headline_text(texts[index]), known_headline)
         return index + 1 < len(texts) and is_headline_candidate(texts[index])
 
-    if len(texts) >= 3 and known_headline is None and is_section_line(texts[0], texts[1]) and looks_like_headline(1):
+    if len(texts) >= 3 and is_section_line(texts[0], texts[1]) and looks_like_headline(1):
         kinds[0] = "section"
         position = 1
     if looks_like_headline(position):

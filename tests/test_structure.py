@@ -234,6 +234,13 @@ def test_front_matter_headline_overrides_and_body_first_text_keeps_its_body():
     assert kinds(article) == ["body", "body"]
 
 
+def test_front_matter_headline_still_finds_the_section_above_it():
+    text = "---\ntitle: Mayor Vows To Rebuild Market\n---\nCity Hall\n\nMayor Vows To Rebuild Market\n\nBody text here."
+    article = parse_article(text)
+    assert kinds(article) == ["section", "headline", "body"]
+    assert article.section == "City Hall"
+
+
 @pytest.mark.parametrize(
     "text",
     [

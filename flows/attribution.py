@@ -70,7 +70,7 @@ ADVERBS = {"also", "later", "then", "has", "had", "have", "would", "will", "once
            "again", "simply", "repeatedly", "just", "further", "since", "now", "had", "earlier", "often",
            "flatly", "publicly", "privately", "famously", "reportedly", "allegedly", "frequently", "would",
            "could", "might", "did", "does", "do", "has", "went", "on", "to", "was", "is", "first", "finally",
-           "still", "even", "only", "quickly", "bluntly", "angrily", "told", "reporters"}
+           "still", "even", "only", "quickly", "bluntly", "angrily"}
 # Leading titles dropped when a capitalised speaker phrase is not a recognised mention.
 TITLES = {"mr", "mrs", "ms", "miss", "dr", "sen", "senator", "rep", "representative", "gov", "governor",
           "president", "gen", "general", "prof", "professor", "rev", "judge", "justice", "secretary",
@@ -118,6 +118,16 @@ def verb_forms(base: str) -> list[str]:
     return [base, base + "s", base + "ed", base + "ing"]
 
 
+# Verbs whose base and -s forms are usually nouns ("a tweet", "the reports"): those forms only
+# count as cues right after a pronoun or before a colon / "that" ("it reports:", "she calls").
+NOUN_LIKE_VERBS = {
+    "tweet", "report", "call", "post", "comment", "quote", "state", "claim", "charge", "promise", "read",
+    "answer", "reply", "remark", "joke", "boast", "counter", "stress", "mention", "whisper", "scream",
+    "chant", "shout", "vow", "pledge", "estimate", "label", "brand", "term", "dub", "cite", "demand",
+    "propose", "note", "praise", "blast", "slam", "mock", "point", "plead", "comment", "sing", "continue",
+    "respond", "concur", "maintain", "confirm", "add", "deny", "muse",
+}
+NOUN_LIKE_FORMS = {f for verb in NOUN_LIKE_VERBS for f in verb_forms(verb)[:2]} - {"add", "adds", "continues", "maintains", "confirms", "denies", "responds", "notes", "sings"}
 CUE_WORDS = sorted({form for verb in REPORTING_VERBS for form in verb_forms(verb)}, key=len, reverse=True)
 CUE_PATTERN = re.compile(
     r"(?<![\w'’])(" + "|".join(re.escape(p) for p in PHRASE_CUES) + "|" + "|".join(CUE_WORDS) + r")(?![\w'’])",
@@ -137,6 +147,9 @@ class MarkedSpan:
     outer_end: int
     paragraph_position: int
     closed: bool = True  # False: the opening mark runs to the paragraph end (multi-paragraph quote)
+    # A transcript speaker label ("SMITH:") that opened the quote, outside the content.
+    label_start: int = 0
+    label_end: int = 0
 
 
 @dataclass(frozen=True)
@@ -160,6 +173,9 @@ class Context:
     paragraph_bounds: dict[int, tuple[int, int]]
     paragraph_kinds: dict[int, str]
     quote_intervals: list[tuple[int, int]] = field(default_factory=list)
+    sentence_starts: list[int] = field(default_factory=list)  # every sentence of every paragraph
+    lowercase_words: set[str] = field(default_factory=set)  # words the article writes in lower case
+    person_forms: set[str] = field(default_factory=set)  # person mention texts, titles stripped
 
 
 # ---------------------------------------------------------------------------- entry point
@@ -193,6 +209,12 @@ def build_context(article: ArticleStructure, mentions: list[Mention], spans: Seq
         paragraph_kinds={p.position: p.kind for p in article.paragraphs},
         quote_intervals=intervals,
     )
+    context.sentence_starts = sorted(
+        {lo for lo, _ in context.paragraph_bounds.values()}
+        | {end for lo, hi in context.paragraph_bounds.values() for end in sentence_ends(masked, lo, hi)}
+    )
+    context.lowercase_words = set(re.findall(r"(?<![\w'’])([a-z]+)\b", masked))
+    context.person_forms = {strip_titles(m.text) for m in ordered if m.label == "PERSON"}
     context.genders = infer_genders(context)
     return context
 
@@ -217,6 +239,8 @@ def inside_any(offset: int, intervals: list[tuple[int, int]]) -> bool:
 # ---------------------------------------------------------------------------- rules
 def attribute_one(context: Context, spans: Sequence[MarkedSpan], index: int, done: list[Attribution]) -> Attribution:
     span = spans[index]
+    if span.label_end > span.label_start:
+        return transcript_label(context, span)
     sentence_start, sentence_end = sentence_around(context, span)
     for rule in (trailing_attribution, leading_attribution, trailing_far_attribution):
         found = rule(context, span, sentence_start, sentence_end)
@@ -229,10 +253,13 @@ def attribute_one(context: Context, spans: Sequence[MarkedSpan], index: int, don
         found = headline_subject(context, span)
         if found is not None:
             return found
+    found = sentence_subject_attribution(context, span, sentence_start)
+    if found is not None:
+        return found
     return Attribution(method="none")
 
 
-def trailing_attribution(context: Context, span: MarkedSpan, _start: int, sentence_end: int) -> Attribution | None:
+def trailing_attribution(context: Context, span: MarkedSpan, sentence_start: int, sentence_end: int) -> Attribution | None:
     """``"…," she said`` / ``"…," said Smith`` / ``"…" — Smith``: right after the closing mark."""
     if not span.closed:
         return None
@@ -247,7 +274,7 @@ def trailing_attribution(context: Context, span: MarkedSpan, _start: int, senten
         while name_start < region_end and masked[name_start] in " \xa0":
             name_start += 1
         phrase_end = phrase_boundary(masked, name_start, region_end)
-        if phrase_end > name_start and masked[name_start].isupper():
+        if phrase_end > name_start and masked[name_start].isupper() and len(masked[name_start:phrase_end].split()) <= 6:
             return resolved(context, name_start, phrase_end, "—", "dash", span)
         return None
     cue = first_cue(masked, after, min(region_end, after + 160))
@@ -258,9 +285,10 @@ def trailing_attribution(context: Context, span: MarkedSpan, _start: int, senten
         # Inverted: "…," said Smith, a lawyer
         if cue_text.lower() not in INVERTIBLE and cue_text.lower() != "according to":
             return None
-        subject_end = phrase_boundary(masked, skip_spaces(masked, cue_end), region_end)
-        return resolved(context, skip_spaces(masked, cue_end), subject_end, cue_text, "trailing_inverted", span)
-    subject = subject_before(context, after, cue_start)
+        subject_start = skip_spaces(masked, cue_end)
+        subject_end = phrase_boundary(masked, subject_start, region_end)
+        return resolved(context, subject_start, subject_end, cue_text, "trailing_inverted", span)
+    subject = subject_before(context, after, cue_start, sentence_start)
     if subject is None:
         return None
     return resolved(context, subject[0], subject[1], cue_text, "trailing", span)
@@ -268,47 +296,53 @@ def trailing_attribution(context: Context, span: MarkedSpan, _start: int, senten
 
 def leading_attribution(context: Context, span: MarkedSpan, sentence_start: int, _end: int) -> Attribution | None:
     """A reporting verb before the opening mark in the same sentence: the last one wins."""
+    return last_cue_attribution(context, sentence_start, span.outer_start, span, "leading")
+
+
+def last_cue_attribution(context: Context, region_start: int, region_end: int, span: MarkedSpan, method: str) -> Attribution | None:
     masked = context.masked
-    region_start = sentence_start
-    cues = all_cues(masked, region_start, span.outer_start)
-    for cue_start, cue_end, cue_text in reversed(cues):
+    for cue_start, cue_end, cue_text in reversed(all_cues(masked, region_start, region_end)):
         if cue_text.lower() == "according to":
-            phrase_end = phrase_boundary(masked, skip_spaces(masked, cue_end), span.outer_start)
-            return resolved(context, skip_spaces(masked, cue_end), phrase_end, cue_text, "according_to", span)
-        clause_start = clause_start_before(masked, region_start, cue_start)
-        subject = subject_before(context, clause_start, cue_start)
+            after = skip_spaces(masked, cue_end)
+            phrase_end = phrase_boundary(masked, after, region_end)
+            return resolved(context, after, phrase_end, cue_text, "according_to", span)
+        clause_start = clause_start_before(context, region_start, cue_start)
+        subject = subject_before(context, clause_start, cue_start, region_start)
         if subject is not None:
-            return resolved(context, subject[0], subject[1], cue_text, "leading", span)
+            found = resolved(context, subject[0], subject[1], cue_text, method, span)
+            if found is not None:
+                return found
         if cue_text.lower() in INVERTIBLE:
             after = skip_spaces(masked, cue_end)
-            phrase_end = phrase_boundary(masked, after, span.outer_start)
-            if phrase_end > after:
-                return resolved(context, after, phrase_end, cue_text, "leading_inverted", span)
+            phrase_end = phrase_boundary(masked, after, region_end)
+            if phrase_end > after and masked[after:after + 1].isupper():
+                return resolved(context, after, phrase_end, cue_text, method + "_inverted", span)
     return None
 
 
-def trailing_far_attribution(context: Context, span: MarkedSpan, _start: int, sentence_end: int) -> Attribution | None:
+def trailing_far_attribution(context: Context, span: MarkedSpan, sentence_start: int, sentence_end: int) -> Attribution | None:
     """A reporting verb later in the sentence: ``a "correct reading" of it, Smith said``."""
     masked = context.masked
     for cue_start, cue_end, cue_text in all_cues(masked, span.outer_end, sentence_end):
         if cue_text.lower() == "according to":
             after = skip_spaces(masked, cue_end)
             return resolved(context, after, phrase_boundary(masked, after, sentence_end), cue_text, "according_to", span)
-        clause_start = clause_start_before(masked, span.outer_end, cue_start)
-        subject = subject_before(context, clause_start, cue_start)
+        clause_start = clause_start_before(context, span.outer_end, cue_start)
+        subject = subject_before(context, clause_start, cue_start, sentence_start)
         if subject is not None:
             return resolved(context, subject[0], subject[1], cue_text, "trailing_far", span)
         if cue_text.lower() in INVERTIBLE:
             after = skip_spaces(masked, cue_end)
             phrase_end = phrase_boundary(masked, after, sentence_end)
-            if phrase_end > after:
+            if phrase_end > after and masked[after:after + 1].isupper():
                 return resolved(context, after, phrase_end, cue_text, "trailing_inverted", span)
     return None
 
 
 def continuation(context: Context, spans: Sequence[MarkedSpan], index: int, done: list[Attribution]) -> Attribution | None:
     """A quote without its own attribution continues the previous quote's speaker: within the
-    paragraph, or from the previous paragraph when this paragraph opens with the quote."""
+    paragraph, or from the previous paragraph when this paragraph opens with the quote. A
+    paragraph ending in a colon ("The Times reports:") introduces the quote after it."""
     span = spans[index]
     for earlier in range(index - 1, -1, -1):
         previous = spans[earlier]
@@ -317,11 +351,37 @@ def continuation(context: Context, spans: Sequence[MarkedSpan], index: int, done
         if done[earlier].speaker:
             return carried(done[earlier], "continuation")
     opens_paragraph = not context.text[paragraph_start(context, span):span.outer_start].strip()
-    if opens_paragraph and index > 0:
+    if not opens_paragraph:
+        return following_in_paragraph(context, spans, index)
+    previous_bounds = context.paragraph_bounds.get(span.paragraph_position - 1)
+    if previous_bounds is not None:
+        lo, hi = previous_bounds
+        if context.text[lo:hi].rstrip().endswith(":"):
+            sentence_start = lo
+            for boundary in sentence_ends(context.masked, lo, hi):
+                if boundary < hi - 1:
+                    sentence_start = boundary
+            found = last_cue_attribution(context, sentence_start, hi, span, "colon_paragraph")
+            if found is not None and found.speaker:
+                return found
+    if index > 0:
         previous = spans[index - 1]
-        gap = paragraphs_between(context, previous.paragraph_position, span.paragraph_position)
-        if gap <= 1 and done[index - 1].speaker:
+        if span.paragraph_position - previous.paragraph_position <= 1 and done[index - 1].speaker:
             return carried(done[index - 1], "continuation_paragraph")
+    return following_in_paragraph(context, spans, index)
+
+
+def following_in_paragraph(context: Context, spans: Sequence[MarkedSpan], index: int) -> Attribution | None:
+    """``"First." "Second," she said.``: an unattributed quote takes the attribution of the
+    next quote in the same paragraph, when that one has its own."""
+    span = spans[index]
+    for later in spans[index + 1:]:
+        if later.paragraph_position != span.paragraph_position:
+            return None
+        start, end = sentence_around(context, later)
+        found = trailing_attribution(context, later, start, end)
+        if found is not None and found.speaker:
+            return carried(found, "continuation_forward")
     return None
 
 
@@ -329,12 +389,40 @@ def carried(source: Attribution, method: str) -> Attribution:
     return Attribution(source.speaker, source.speaker_mention, source.cue, method)
 
 
+def transcript_label(context: Context, span: MarkedSpan) -> Attribution:
+    """``"SMITH: We will…"``: a transcript's speaker label at the start of the quote."""
+    label = context.text[span.label_start:span.label_end].strip()
+    speaker = resolve_bare_name(context, label.title(), span.label_start)
+    return Attribution(speaker, label, ":", "transcript_label")
+
+
 def headline_subject(context: Context, span: MarkedSpan) -> Attribution | None:
+    """A headline quote belongs to the name before a colon ("Smith: …") or the headline's first person."""
     start, _ = context.paragraph_bounds.get(span.paragraph_position, (0, 0))
-    for mention in context.mentions:
-        if start <= mention.start < span.outer_start and mention.label == "PERSON":
+    colon = context.masked.find(":", start, span.outer_start)
+    candidates = [m for m in context.mentions if start <= m.start < span.outer_start and m.label in NER_SPEAKER_LABELS]
+    if colon >= 0:
+        for mention in candidates:
+            if not context.text[mention.end:colon].strip():
+                return Attribution(best_name(context, mention), mention.text, ":", "headline_colon")
+    for mention in candidates:
+        if mention.label == "PERSON":
             return Attribution(best_name(context, mention), mention.text, None, "headline")
     return None
+
+
+def sentence_subject_attribution(context: Context, span: MarkedSpan, sentence_start: int) -> Attribution | None:
+    """A fragment in a sentence whose subject is a named person ("Smith doesn't want a
+    'surrender'") is that person's wording, even without a reporting verb."""
+    if not context.text[sentence_start:span.outer_start].strip():
+        return None
+    subject = sentence_subject(context, sentence_start, span.outer_start)
+    if subject is None:
+        return None
+    mention = best_mention_in(context, subject[0], subject[1])
+    if mention is None or mention.label != "PERSON":
+        return None
+    return Attribution(best_name(context, mention), context.text[subject[0]:subject[1]], None, "sentence_subject")
 
 
 # ---------------------------------------------------------------------------- text helpers
@@ -361,12 +449,28 @@ def next_mark_or(context: Context, start: int, limit: int) -> int:
 
 
 def first_cue(masked: str, start: int, end: int) -> tuple[int, int, str] | None:
-    match = CUE_PATTERN.search(masked, start, end)
-    return (match.start(), match.end(), match.group()) if match else None
+    cues = all_cues(masked, start, end)
+    return cues[0] if cues else None
 
 
 def all_cues(masked: str, start: int, end: int) -> list[tuple[int, int, str]]:
-    return [(m.start(), m.end(), m.group()) for m in CUE_PATTERN.finditer(masked, start, end)]
+    return [(m.start(), m.end(), m.group()) for m in CUE_PATTERN.finditer(masked, start, end) if is_verb_use(masked, m)]
+
+
+def is_verb_use(masked: str, match: re.Match) -> bool:
+    """Rejects noun uses of noun-like cues ("a Trump tweet", "the reports")."""
+    word = match.group().lower()
+    if word not in NOUN_LIKE_FORMS:
+        return True
+    before = masked[max(0, match.start() - 12):match.start()].split()
+    after = masked[match.end():match.end() + 8]
+    if before and before[-1].lower().strip(",") in PRONOUNS | {"who", "which", "that", "what"}:
+        return True
+    if re.match(r"\s*(?::|that\b|,\s*[\"“])", after):
+        return True
+    if before and before[-1][:1].isupper() and not re.match(r"\s+(?:of|on|about|from|by|in|to|and)\b", after):
+        return word.endswith("s")  # "Smith tweets", not "Smith tweet"
+    return False
 
 
 def sentence_around(context: Context, span: MarkedSpan) -> tuple[int, int]:
@@ -402,14 +506,14 @@ def sentence_ends(masked: str, start: int, end: int) -> list[int]:
     return ends
 
 
-def clause_start_before(masked: str, region_start: int, cue_start: int) -> int:
-    """Start of the clause holding a cue: after the last quote mark or semicolon before it."""
+def clause_start_before(context: Context, region_start: int, cue_start: int) -> int:
+    """Start of the clause holding a cue: after the last quote or semicolon before it."""
     start = region_start
-    for i in range(cue_start - 1, region_start - 1, -1):
-        if masked[i] in QUOTE_CHARS and masked[i - 1:i] != "s" or masked[i] in ";":
-            start = i + 1
-            break
-    return start
+    for outer_start, outer_end in context.quote_intervals:
+        if region_start <= outer_end <= cue_start:
+            start = max(start, outer_end)
+    semicolon = context.masked.rfind(";", start, cue_start)
+    return semicolon + 1 if semicolon >= 0 else start
 
 
 def phrase_boundary(masked: str, start: int, limit: int) -> int:
@@ -427,19 +531,36 @@ def phrase_boundary(masked: str, start: int, limit: int) -> int:
     return end
 
 
-def subject_before(context: Context, clause_start: int, cue_start: int) -> tuple[int, int] | None:
+PARTICIPLE_LINKS = {"by", "before", "after", "while", "when", "without", "for", "of", "in", "on", "to", "and", "then"}
+RELATIVE_PRONOUNS = {"who", "which", "that"}
+# Sentence openers to skip when looking for a sentence's subject ("But", "In a statement,").
+INTRO_WORDS = {"but", "and", "yet", "so", "still", "meanwhile", "however", "then", "also", "later", "earlier",
+               "now", "instead", "indeed", "in", "on", "at", "after", "during", "before", "since", "speaking",
+               "asked", "when", "while", "last", "this", "on", "from", "with", "as", "for", "under", "like"}
+
+
+def subject_before(context: Context, clause_start: int, cue_start: int, sentence_start: int | None = None) -> tuple[int, int] | None:
     """The speaker phrase before a reporting verb: the nearest noun phrase, skipping
-    adverbs ("also said") and an appositive between commas ("Smith, a lawyer, said")."""
+    adverbs ("also said"), a parenthesis ("(R-Utah)") and an appositive between commas
+    ("Smith, a lawyer, said"). Participles and infinitives ("..., adding", "to tell") take
+    the subject of the sentence."""
     masked = context.masked
-    end = cue_start
-    words = list(WORD.finditer(masked, clause_start, end))
-    # drop adverbs/auxiliaries right before the verb
+    cue_word = masked[cue_start:cue_start + 20].split()[0].lower() if masked[cue_start:cue_start + 20].split() else ""
+    non_finite = cue_word.endswith("ing")
+    words = list(WORD.finditer(masked, clause_start, cue_start))
     while words and words[-1].group().lower() in ADVERBS:
         words.pop()
+    fallback_start = clause_start if sentence_start is None else sentence_start
     if not words:
-        return None
-    # skip a parenthetical like (R-Utah)
-    if words[-1].group() == ")":
+        return sentence_subject(context, fallback_start, cue_start) if non_finite else None
+    last = words[-1].group().lower()
+    if last == "to" or (non_finite and (last in PARTICIPLE_LINKS or last == ",")):
+        return sentence_subject(context, fallback_start, cue_start)
+    if last in RELATIVE_PRONOUNS:
+        words.pop()
+        if words and words[-1].group() == ",":
+            words.pop()
+    if words and words[-1].group() == ")":
         depth = 0
         while words:
             token = words.pop().group()
@@ -450,13 +571,45 @@ def subject_before(context: Context, clause_start: int, cue_start: int) -> tuple
     if not words:
         return None
     if words[-1].group() == ",":
-        appositive = strip_appositive(words)
-        if appositive is None:
+        stripped = strip_appositive(words)
+        if stripped is None:
             return None
-        words = appositive
-    if not words or words[-1].group() in QUOTE_CHARS or masked[words[-1].start()] == MASK:
+        words = stripped
+    if not words or masked[words[-1].start()] == MASK:
         return None
     return noun_phrase(context, words)
+
+
+def sentence_subject(context: Context, sentence_start: int, limit: int) -> tuple[int, int] | None:
+    """The subject opening a sentence: a pronoun or a named mention among its first words,
+    after an introductory phrase ("In a statement, ...")."""
+    masked = context.masked
+    words = list(WORD.finditer(masked, sentence_start, limit))
+    index = 0
+    if words and words[0].group().lower() in INTRO_WORDS:
+        comma = next((i for i, w in enumerate(words[:10]) if w.group() == ","), None)
+        index = comma + 1 if comma is not None else 1
+    while index < len(words) and words[index].group().lower() in {"but", "and", "so", "yet", "then"}:
+        index += 1
+    if index >= len(words):
+        return None
+    first = words[index]
+    if first.group().lower() in PRONOUNS:
+        return first.start(), first.end()
+    for mention in context.mentions:
+        if mention.start == first.start() and mention.label in ("PERSON", "ORG", "GPE", "NORP"):
+            return mention.start, mention.end
+        if mention.start > first.start():
+            break
+    if first.group()[:1].isupper() and index + 1 < len(words):
+        # a title run before a name: "Attorney General Jeff Sessions doesn't ..."
+        run_end = index
+        while run_end + 1 < len(words) and words[run_end + 1].group()[:1].isupper():
+            run_end += 1
+        for mention in context.mentions:
+            if first.start() <= mention.start and mention.end <= words[run_end].end() and mention.label == "PERSON":
+                return first.start(), mention.end
+    return None
 
 
 def strip_appositive(words: list[re.Match]) -> list[re.Match] | None:
@@ -477,25 +630,32 @@ def strip_appositive(words: list[re.Match]) -> list[re.Match] | None:
 
 def noun_phrase(context: Context, words: list[re.Match]) -> tuple[int, int] | None:
     """The noun phrase ending the word list: a pronoun, a run of capitalised words (with an
-    NER mention inside it), or a determiner-led description."""
+    NER mention inside it), or a determiner-led description ("the former senator")."""
     last = words[-1]
     end = last.end()
     if last.group().lower() in PRONOUNS:
         return last.start(), end
-    # walk back over the phrase: capitalised words, lowercase modifiers after a determiner
+    if last.group().lower() in STOP_WORDS or not last.group()[:1].isalnum():
+        return None
     start_index = len(words) - 1
-    for i in range(len(words) - 1, -1, -1):
+    saw_determiner = False
+    for i in range(len(words) - 1, max(-1, len(words) - 13), -1):
         token = words[i].group()
         if token.lower() in DETERMINERS:
             start_index = i
+            saw_determiner = True
             break
-        if token in {",", ";", ":", "(", ")"} or token.lower() in STOP_WORDS:
+        if token in {",", ";", ":", "(", ")", "—", "–"} or token.lower() in STOP_WORDS:
             break
         if context.masked[words[i].start()] == MASK:
             break
         start_index = i
-        if len(words) - i > 12:
-            break
+    if not saw_determiner:
+        # without a determiner the phrase is a name: drop lowercase words before it
+        while start_index < len(words) and not words[start_index].group()[:1].isupper():
+            start_index += 1
+        if start_index >= len(words):
+            return None
     return words[start_index].start(), end
 
 
@@ -517,10 +677,19 @@ def resolve_phrase(context: Context, start: int, end: int, phrase: str, span: Ma
     lowered = phrase.lower()
     if lowered in PRONOUN_GENDER or lowered in PLURAL_OR_NEUTER:
         return resolve_pronoun(context, lowered, start)
+    words = phrase.split()
     mention = best_mention_in(context, start, end)
+    is_description = words[0].lower() in DETERMINERS or phrase[:1].islower()
+    head = re.sub(r"[^\w]", "", words[-1])
+    if is_description and head[:1].islower():
+        # "the Indiana governor": a name inside a description only modifies it, except for
+        # organisations' products ("the IMF report", "Smith's campaign")
+        if mention is not None and head.lower() in ORG_HEADS and mention.label in ("ORG", "PERSON"):
+            return best_name(context, mention)
+        return resolve_description(context, phrase, start)
     if mention is not None:
         return best_name(context, mention)
-    if lowered.split()[0] in DETERMINERS or phrase[:1].islower():
+    if is_description:
         return resolve_description(context, phrase, start)
     return resolve_bare_name(context, phrase, start)
 
@@ -538,33 +707,75 @@ def best_mention_in(context: Context, start: int, end: int) -> Mention | None:
 
 
 def best_name(context: Context, mention: Mention) -> str:
-    """The canonical name, upgraded from a bare surname to the earlier full name ending in it."""
-    name = mention.name or mention.text
-    name = strip_titles(name)
-    if mention.label == "PERSON" and len(name.split()) == 1:
-        fuller = full_name_for(context, name)
-        if fuller:
-            return fuller
-    return name
+    """The speaker's full name. Organisations keep the canonical name entities.py gave them;
+    a person's name is rebuilt from the article's own forms of it, because NER spans can
+    swallow a neighbouring word ("What Obama", "Crooked Hillary Clinton") and a bare surname
+    needs the nearest full form of it (two Johnsons in one article stay apart)."""
+    if mention.label != "PERSON":
+        bare = strip_titles(mention.text)
+        if len(bare.split()) == 1:
+            # NER often labels a lone surname ORG/GPE/NORP ("Caddell said"): a person the
+            # article names in full with that surname wins
+            person = full_name_for(context, bare, mention.start)
+            if person:
+                return person
+        return strip_titles(mention.name or mention.text)
+    tokens = clean_person_tokens(context, strip_titles(mention.text).split())
+    if len(tokens) >= 2:
+        return " ".join(tokens)
+    surname = tokens[-1] if tokens else strip_titles(mention.name or mention.text)
+    fuller = full_name_for(context, surname, mention.start)
+    if fuller:
+        return fuller
+    canonical = strip_titles(mention.name or "")
+    if len(canonical.split()) >= 2 and canonical.split()[-1].lower() == surname.lower():
+        return " ".join(clean_person_tokens(context, canonical.split()))
+    return surname
+
+
+def clean_person_tokens(context: Context, tokens: list[str]) -> list[str]:
+    """Drop leading words that are not part of a name: a word the article also writes in
+    lower case ("What Obama") when a shorter form of the name exists."""
+    tokens = [re.sub(r"[’']s?$", "", t) for t in tokens if t]
+    tokens = [t for t in tokens if t]
+    while len(tokens) >= 3 or (len(tokens) == 2 and context.lowercase_words and tokens[0].lower() in context.lowercase_words):
+        if tokens[0].lower() in context.lowercase_words or " ".join(tokens[1:]) in context.person_forms:
+            tokens = tokens[1:]
+            continue
+        break
+    return tokens
 
 
 def strip_titles(phrase: str) -> str:
-    words = phrase.replace("’s", "").split()
+    words = re.sub(r"[’']s$", "", phrase.strip()).split()
     while len(words) > 1 and words[0].lower().rstrip(".") in TITLES:
         words.pop(0)
     return " ".join(words).strip(" ,.'’")
 
 
-def full_name_for(context: Context, surname: str) -> str | None:
-    """The longest person name in the article whose last word is ``surname``."""
+def full_name_for(context: Context, surname: str, position: int) -> str | None:
+    """The full person name ending in ``surname``: the nearest earlier one, else the first
+    later one; failing NER, a capitalised run in the text ending in the surname."""
     target = surname.lower().rstrip(".")
-    candidates = [
-        strip_titles(m.name or m.text)
-        for m in context.persons
-        if strip_titles(m.name or m.text).lower().split()[-1:] == [target]
-    ]
-    candidates = [c for c in candidates if len(c.split()) > 1]
-    return max(candidates, key=len) if candidates else None
+    best: tuple[int, str] | None = None
+    for mention in context.persons:
+        name = " ".join(clean_person_tokens(context, strip_titles(mention.text).split()))
+        tokens = name.lower().split()
+        if len(tokens) < 2 or tokens[-1] != target:
+            continue
+        distance = position - mention.start if mention.start <= position else 10 * (mention.start - position)
+        if best is None or distance < best[0]:
+            best = (distance, name)
+    if best is not None:
+        return best[1]
+    pattern = re.compile(r"\b((?:[A-Z][\w'’.-]+\s+){1,3})" + re.escape(surname) + r"\b")
+    for match in pattern.finditer(context.masked):
+        words = [w for w in match.group(1).split() if w.lower().rstrip(".") not in TITLES]
+        while words and words[0].lower() in context.lowercase_words:
+            words = words[1:]
+        if words and all(w[:1].isupper() for w in words) and not any(w.lower() in STOP_WORDS for w in words):
+            return " ".join(words + [surname])
+    return None
 
 
 def resolve_bare_name(context: Context, phrase: str, start: int) -> str | None:
@@ -575,19 +786,36 @@ def resolve_bare_name(context: Context, phrase: str, start: int) -> str | None:
         return None
     name = " ".join(capitalised)
     if len(capitalised) == 1:
-        return full_name_for(context, capitalised[0]) or name
+        return full_name_for(context, capitalised[0], start) or name
     return name
 
 
 def resolve_pronoun(context: Context, pronoun: str, position: int) -> str | None:
-    """Nearest earlier person (outside quotes) whose known gender fits the pronoun."""
+    """The person a pronoun refers to: walking back sentence by sentence, the first person
+    (subjects come first) of compatible gender; persons named inside quotes never count."""
     if pronoun in PLURAL_OR_NEUTER:
         return nearest_organisation(context, position) if pronoun in ("it", "they") else None
     wanted = PRONOUN_GENDER[pronoun]
-    for mention in reversed(persons_before(context, position)):
+    candidates = persons_before(context, position)
+    if not candidates:
+        return None
+    sentence_index = bisect_right(context.sentence_starts, position) - 1
+    for back in range(sentence_index, max(-1, sentence_index - 8), -1):
+        lo = context.sentence_starts[back] if back >= 0 else 0
+        hi = context.sentence_starts[back + 1] if back + 1 < len(context.sentence_starts) else len(context.text)
+        hi = min(hi, position)
+        in_sentence = [m for m in candidates if lo <= m.start < hi]
+        for mention in in_sentence:
+            name = best_name(context, mention)
+            if context.genders.get(name) == wanted:
+                return name
+        for mention in in_sentence:
+            name = best_name(context, mention)
+            if context.genders.get(name) is None:
+                return name
+    for mention in reversed(candidates):
         name = best_name(context, mention)
-        gender = context.genders.get(name)
-        if gender is None or gender == wanted:
+        if context.genders.get(name) in (None, wanted):
             return name
     return None
 
@@ -604,17 +832,24 @@ def nearest_organisation(context: Context, position: int) -> str | None:
     return None
 
 
+ROLE_ABBREVIATIONS = {"gov": "governor", "sen": "senator", "rep": "representative", "gen": "general",
+                      "pres": "president", "sec": "secretary", "lt": "lieutenant", "col": "colonel",
+                      "capt": "captain", "adm": "admiral", "sgt": "sergeant", "supt": "superintendent"}
+GENERIC_DESCRIPTION_WORDS = {"former", "current", "then", "new", "top", "first", "longtime", "veteran", "outgoing",
+                             "incoming", "acting", "of", "and", "for", "in", "at", "s", "’s", "'s"}
+
+
 def resolve_description(context: Context, phrase: str, position: int) -> str | None:
     """``the attorney general`` -> the person introduced as "Attorney General X" or
     "X, the attorney general"; organisation-like heads (the company) -> nearest organisation."""
     words = [w for w in re.findall(r"[\w'’-]+", phrase.lower()) if w not in DETERMINERS]
-    words = [w for w in words if w not in {"former", "current", "then", "new", "top"}]
+    words = [w for w in words if w not in GENERIC_DESCRIPTION_WORDS]
     if not words:
         return None
     head = words[-1]
     best: tuple[int, int, str] | None = None
     for mention in context.persons:
-        role = role_context(context, mention).lower()
+        role = expand_abbreviations(role_context(context, mention).lower())
         if not re.search(r"\b" + re.escape(head) + r"\b", role):
             continue
         overlap = sum(1 for w in words if re.search(r"\b" + re.escape(w) + r"\b", role))
@@ -627,6 +862,10 @@ def resolve_description(context: Context, phrase: str, position: int) -> str | N
     if head in ORG_HEADS:
         return nearest_organisation(context, position)
     return None
+
+
+def expand_abbreviations(role: str) -> str:
+    return re.sub(r"\b([a-z]+)\.", lambda m: ROLE_ABBREVIATIONS.get(m.group(1), m.group(0)), role)
 
 
 def role_context(context: Context, mention: Mention) -> str:

@@ -142,7 +142,7 @@ def find_spans(text: str, paragraph: Paragraph) -> list[MarkedSpan]:
         if any(c_start <= outer_start < c_end for c_start, c_end in covered):
             continue  # a quote nested inside a double-quoted one belongs to the outer quote
         spans.append(MarkedSpan(start, end, outer_start, outer_end, paragraph.position, closed=True))
-    spans = [trimmed(text, s) for s in spans]
+    spans = [split_transcript_label(text, trimmed(text, s)) for s in spans]
     return sorted((s for s in spans if s.end > s.start), key=lambda s: s.start)
 
 
@@ -185,7 +185,20 @@ def trimmed(text: str, span: MarkedSpan) -> MarkedSpan:
         start += 1
     while end > start and text[end - 1].isspace():
         end -= 1
-    return MarkedSpan(start, end, span.outer_start, span.outer_end, span.paragraph_position, span.closed)
+    return MarkedSpan(start, end, span.outer_start, span.outer_end, span.paragraph_position, span.closed,
+                      span.label_start, span.label_end)
+
+
+TRANSCRIPT_LABEL = re.compile(r"([A-Z][A-Z.'’\- ]{1,40}[A-Z.]):\s+")
+
+
+def split_transcript_label(text: str, span: MarkedSpan) -> MarkedSpan:
+    """``"SMITH: We will…"``: a transcript's upper-case speaker label is not quoted content."""
+    match = TRANSCRIPT_LABEL.match(text, span.start, span.end)
+    if match is None or match.end() >= span.end or sum(c.isalpha() for c in match.group(1)) < 2:
+        return span
+    return MarkedSpan(match.end(), span.end, span.outer_start, span.outer_end, span.paragraph_position,
+                      span.closed, label_start=match.start(1), label_end=match.end(1))
 
 
 def is_plausible_quote(content: str) -> bool:

@@ -1,0 +1,133 @@
+"""Speaker attribution rules, each on invented sentences."""
+
+from __future__ import annotations
+
+from quotewire.quotes import extract_quotes
+from test_quotes import article_from, person
+
+
+def speakers(article, mentions) -> list[str | None]:
+    return [q.speaker for q in extract_quotes(article, mentions)]
+
+
+def test_pronoun_resolves_to_nearest_earlier_person():
+    article = article_from("Nora Quist spoke first.", "“We are ready,” she said.")
+    quotes = extract_quotes(article, [person(article, "Nora Quist")])
+    assert quotes[0].speaker == "Nora Quist"
+    assert quotes[0].speaker_mention == "she"
+
+
+def test_pronoun_skips_person_of_other_gender():
+    article = article_from("Mr. Olaf Berg met Ms. Ines Vall on Monday. “It went well,” she said.")
+    mentions = [person(article, "Olaf Berg"), person(article, "Ines Vall")]
+    assert speakers(article, mentions) == ["Ines Vall"]
+    article = article_from("Mr. Olaf Berg met Ms. Ines Vall on Monday. “It went well,” he said.")
+    mentions = [person(article, "Olaf Berg"), person(article, "Ines Vall")]
+    assert speakers(article, mentions) == ["Olaf Berg"]
+
+
+def test_gender_is_learnt_from_the_articles_own_pronouns():
+    article = article_from(
+        "Kim Arlo runs the farm. She bought it in 2001.",
+        "Later Kim Arlo met Sam Ude, who runs the mill. “Prices are low,” she said.",
+    )
+    mentions = [person(article, "Kim Arlo"), person(article, "Kim Arlo", nth=1), person(article, "Sam Ude")]
+    assert speakers(article, mentions) == ["Kim Arlo"]
+
+
+def test_person_named_inside_a_quote_is_not_the_pronouns_referent():
+    article = article_from("Dale Pim arrived late. “Ask Rob Teller about it,” he said.")
+    mentions = [person(article, "Dale Pim"), person(article, "Rob Teller")]
+    assert speakers(article, mentions) == ["Dale Pim"]
+
+
+def test_description_resolves_to_person_introduced_with_that_title():
+    article = article_from(
+        "Harbour Master Cleo Fenn closed the port on Friday.",
+        "“The storm is too strong,” the harbour master said.",
+    )
+    assert speakers(article, [person(article, "Cleo Fenn")]) == ["Cleo Fenn"]
+
+
+def test_description_resolves_through_an_appositive():
+    article = article_from(
+        "Rui Soto, the county treasurer, and Ann Lowe met.",
+        "“Taxes will rise,” the treasurer said.",
+    )
+    assert speakers(article, [person(article, "Rui Soto"), person(article, "Ann Lowe")]) == ["Rui Soto"]
+
+
+def test_surname_resolves_to_full_name():
+    article = article_from("Petra Holm leads the union.", "“We strike at dawn,” Holm said.")
+    mentions = [person(article, "Petra Holm"), person(article, "Holm")]
+    assert speakers(article, mentions) == ["Petra Holm"]
+
+
+def test_surname_unknown_to_ner_matches_earlier_full_name():
+    article = article_from("Petra Holm leads the union.", "“We strike at dawn,” said Holm.")
+    assert speakers(article, [person(article, "Petra Holm")]) == ["Petra Holm"]
+
+
+def test_appositive_between_speaker_and_verb():
+    article = article_from("“It is spreading,” Ivan Kral, a doctor at the city clinic, said.")
+    mentions = [person(article, "Ivan Kral"), person(article, "city clinic", label="ORG")]
+    quotes = extract_quotes(article, mentions)
+    assert quotes[0].speaker == "Ivan Kral"
+
+
+def test_inverted_attribution_with_appositive():
+    article = article_from("“It is spreading,” said Ivan Kral, a doctor at Mercy Clinic.")
+    mentions = [person(article, "Ivan Kral"), person(article, "Mercy Clinic", label="ORG")]
+    assert speakers(article, mentions) == ["Ivan Kral"]
+
+
+def test_speaker_first_with_colon():
+    article = article_from("Ms Oda Renn said: “The budget is balanced.”")
+    quotes = extract_quotes(article, [person(article, "Oda Renn")])
+    assert quotes[0].speaker == "Oda Renn"
+    assert quotes[0].kind == "direct"
+
+
+def test_according_to_an_organisation():
+    article = article_from("The mill will close “within a year,” according to the Valley Ledger.")
+    quotes = extract_quotes(article, [person(article, "the Valley Ledger", "Valley Ledger", label="ORG")])
+    assert quotes[0].speaker == "Valley Ledger"
+    assert quotes[0].cue == "according to"
+
+
+def test_dash_attribution():
+    article = article_from("“Never give up.” — Senator Uma Pell")
+    assert speakers(article, [person(article, "Uma Pell")]) == ["Uma Pell"]
+
+
+def test_unattributed_quote_continues_previous_speaker_into_next_paragraph():
+    article = article_from(
+        "“First, we cut costs,” Lars Ek said. “Then we hire.”",
+        "“And then we grow.”",
+    )
+    assert speakers(article, [person(article, "Lars Ek")]) == ["Lars Ek"] * 3
+
+
+def test_paragraph_ending_in_colon_introduces_next_quote():
+    article = article_from("The Harbor Gazette reports:", "“The ferry will stop running in May.”")
+    mentions = [person(article, "Harbor Gazette", label="ORG")]
+    assert speakers(article, mentions) == ["Harbor Gazette"]
+
+
+def test_scare_quote_without_speaker_gets_none():
+    article = article_from("The so-called “miracle diet” is popular this year.")
+    quotes = extract_quotes(article, [])
+    assert quotes[0].speaker is None
+    assert quotes[0].kind == "partial"
+
+
+def test_participle_cue_takes_the_sentence_subject():
+    article = article_from("Tara Voss defended the plan on Monday, adding, “It will work.”")
+    assert speakers(article, [person(article, "Tara Voss")]) == ["Tara Voss"]
+
+
+def test_transcript_label_names_the_speaker():
+    article = article_from("Host Jo Brandt interviewed the minister.", "“BRANDT: Will you resign?”")
+    quotes = extract_quotes(article, [person(article, "Jo Brandt")])
+    assert quotes[0].text == "Will you resign?"
+    assert quotes[0].speaker == "Jo Brandt"

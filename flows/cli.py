@@ -1,0 +1,143 @@
+"""`quotewire` command line. Heavy imports (Prefect, spaCy) happen inside the commands that
+need them, so `quotewire sql` answers at once."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from quotewire.settings import Settings
+
+EXIT_FAILURE = 1
+EXIT_BUSY = 75  # EX_TEMPFAIL: another run holds the warehouse; try again later
+
+
+class UserError(Exception):
+    """A failure the user can fix; printed as one line, no traceback."""
+
+
+def _add_warehouse(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--warehouse", type=Path, default=None, help="warehouse folder (default: warehouse/)")
+
+
+def _add_raw(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--raw", type=Path, default=None, help="raw landing folder (default: raw/)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="quotewire", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="run the pipeline: raw/ -> Parquet -> DuckDB models and marts")
+    _add_raw(run)
+    _add_warehouse(run)
+    run.add_argument("--workers", type=int, default=None, help="worker processes (default: every core)")
+    run.add_argument("--quiet", action="store_true", help="print nothing but errors")
+
+    serve = commands.add_parser("serve", help="serve the pipeline on a schedule (needs a Prefect server)")
+    _add_raw(serve)
+    _add_warehouse(serve)
+    serve.add_argument("--cron", default="0 * * * *", help='cron schedule (default: "0 * * * *", hourly)')
+    serve.add_argument("--name", default="quotewire-scheduled", help="deployment name")
+
+    sql = commands.add_parser("sql", help="query warehouse/quotewire.duckdb read-only and print the result")
+    sql.add_argument("query", help='e.g. "select * from quotes_per_speaker"')
+    _add_warehouse(sql)
+    sql.add_argument("--json", action="store_true", help="print JSON lines instead of a table")
+
+    evaluate = commands.add_parser("eval", help="score quote extraction against gold files (gold/FORMAT.md)")
+    evaluate.add_argument("gold", nargs="+", type=Path, help="*.gold.json / *.gold.jsonl files")
+    evaluate.add_argument("--errors", type=Path, default=None, help="write every miss and wrong speaker here (JSONL)")
+    evaluate.add_argument("--json", action="store_true", help="print the report as JSON")
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings().with_overrides(
+        raw_dir=getattr(args, "raw", None), warehouse_dir=getattr(args, "warehouse", None),
+        workers=getattr(args, "workers", None),
+    )
+
+
+def command_run(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    if not settings.raw_dir.is_dir():
+        raise UserError(f"raw folder {settings.raw_dir} does not exist")
+    from quotewire.flows import default_task_runner, pipeline
+
+    flow = pipeline.with_options(task_runner=default_task_runner(settings.workers))
+    result = flow(raw_dir=str(settings.raw_dir), warehouse_dir=str(settings.warehouse_dir))
+    if not args.quiet:
+        from quotewire.summary import print_summary
+
+        print_summary(result, settings.database_path)
+    return 0
+
+
+def command_serve(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    from quotewire.flows import pipeline
+
+    pipeline.serve(
+        name=args.name, cron=args.cron,
+        parameters={"raw_dir": str(settings.raw_dir.resolve()), "warehouse_dir": str(settings.warehouse_dir.resolve())},
+    )
+    return 0
+
+
+def command_sql(args: argparse.Namespace) -> int:
+    from quotewire.models import query
+    from quotewire.summary import print_rows
+
+    database = _settings(args).database_path
+    if not database.exists():
+        raise UserError(f"{database} does not exist yet: run `quotewire run` first")
+    columns, rows = query(database, args.query)
+    if args.json:
+        for row in rows:
+            print(json.dumps(dict(zip(columns, row)), default=str))
+    else:
+        print_rows(columns, rows)
+    return 0
+
+
+def command_eval(args: argparse.Namespace) -> int:
+    from quotewire.analyse import quotes_in_text
+    from quotewire.entities import load_nlp
+    from quotewire.evaluate import evaluate, format_report
+
+    for path in args.gold:
+        if not path.is_file():
+            raise UserError(f"gold file {path} does not exist")
+    nlp = load_nlp(Settings().spacy_model)
+    report = evaluate(args.gold, lambda text: quotes_in_text(nlp, text), errors_path=args.errors)
+    print(json.dumps(report.to_dict(), indent=2) if args.json else format_report(report))
+    return 0
+
+
+COMMANDS = {"run": command_run, "serve": command_serve, "sql": command_sql, "eval": command_eval}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from quotewire.store import WarehouseBusy
+
+    try:
+        return COMMANDS[args.command](args)
+    except WarehouseBusy as busy:
+        print(f"quotewire: {busy}", file=sys.stderr)
+        return EXIT_BUSY
+    except UserError as error:
+        print(f"quotewire: {error}", file=sys.stderr)
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        return 130
+    except Exception as error:  # one clear line; the full trace is in Prefect's logs
+        print(f"quotewire {args.command} failed: {type(error).__name__}: {error}", file=sys.stderr)
+        return EXIT_FAILURE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,312 @@
+"""Raw files -> a new Parquet snapshot, incrementally. Plain functions; flows.py wires them up.
+
+Three steps, so the expensive middle one can run anywhere (threads, processes, Dask):
+
+1. ``plan_ingest``  (main process) scans the raw root, hashes every file and compares with
+   the published ledger (``article_sources``: path + content hash -> article). Unchanged
+   files are kept as they are; new or edited content is put in batches to analyse.
+2. ``analyse_batch`` (a worker) reads, decodes and analyses one batch, and writes its own
+   part files into the staging snapshot. Part names come from the batch's article ids, so
+   workers never collide.
+3. ``finish_ingest`` (main process) carries the unchanged parts over, drops the rows of
+   articles that are gone or edited, writes the ledger and rejects, and publishes.
+
+Rules: identical bytes under several paths are one article (id from the content hash),
+listed once per path in ``article_sources``; its ``source_path`` is the first path in sort
+order. An edited file is a new article; the old version's rows go. A file that disappears
+takes its article with it unless another path still holds the same bytes.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import traceback
+import uuid
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from quotewire.analyse import AnalysedArticle, analyse_documents, article_id_for
+from quotewire.discover import SourceFile, discover, read_source
+from quotewire.document import DecodedDocument, Rejection
+from quotewire.entities import load_nlp
+from quotewire.settings import Settings
+from quotewire.store import PART_TABLES, Staging, Warehouse, part_name_for
+from quotewire.tables import article_tables, to_table
+
+log = logging.getLogger(__name__)
+
+
+def new_run_id(now: datetime) -> str:
+    return f"{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+
+
+@dataclass(frozen=True)
+class ArticleToAnalyse:
+    """One distinct content: the file it is read from and every path that holds it."""
+
+    article_id: str
+    content_sha256: str
+    primary: SourceFile  # first path in sort order; outlet and source_path come from it
+    paths: tuple[SourceFile, ...]
+
+
+@dataclass
+class IngestPlan:
+    run_id: str
+    started_at: datetime
+    kept_article_ids: set[str]
+    current_paths: dict[str, tuple[SourceFile, str]]  # source_path -> (file, sha) of readable files
+    batches: list[list[ArticleToAnalyse]]
+    rejects: list[Rejection]
+    previous_sources: pa.Table
+    previous_rejects: pa.Table
+    dropped_article_ids: set[str]
+    files_seen: int
+
+    @property
+    def has_changes(self) -> bool:
+        """Whether a new snapshot is needed at all; an unchanged raw dir publishes nothing."""
+        previous_paths = dict(zip(
+            self.previous_sources.column("source_path").to_pylist(),
+            self.previous_sources.column("content_sha256").to_pylist(),
+        ))
+        current = {path: sha for path, (_, sha) in self.current_paths.items()}
+        previous_rejects = set(zip(
+            self.previous_rejects.column("source_path").to_pylist(),
+            self.previous_rejects.column("reason").to_pylist(),
+        ))
+        current_rejects = {(r.source_path, r.reason) for r in self.rejects}
+        return bool(self.batches or self.dropped_article_ids or previous_paths != current
+                    or previous_rejects != current_rejects)
+
+
+@dataclass
+class BatchResult:
+    part_name: str | None
+    article_ids: list[str]
+    rejects: list[Rejection]
+    rows: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+@dataclass
+class IngestSummary:
+    run_id: str
+    files_seen: int
+    articles_new: int
+    articles_unchanged: int
+    articles_removed: int
+    rejects_by_reason: dict[str, int]
+    rows_added: dict[str, int]
+    published: bool
+    seconds: float
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def plan_ingest(settings: Settings, warehouse: Warehouse, now: datetime | None = None) -> IngestPlan:
+    now = now or datetime.now(timezone.utc)
+    previous_sources = warehouse.read_table("article_sources")
+    previous_rejects = warehouse.read_table("rejects")
+    previous_paths_of: dict[str, list[str]] = defaultdict(list)
+    for path, article_id in zip(previous_sources.column("source_path").to_pylist(),
+                                previous_sources.column("article_id").to_pylist()):
+        previous_paths_of[article_id].append(path)
+
+    rejects: list[Rejection] = []
+    current_paths: dict[str, tuple[SourceFile, str]] = {}
+    files_seen = 0
+    for found in discover(settings.raw_dir, settings.max_file_bytes):
+        files_seen += 1
+        if isinstance(found, Rejection):
+            rejects.append(found)
+            continue
+        # Reading and decoding here finds empty, binary and undecodable files before any
+        # worker is started; the text is dropped at once so the corpus is never held.
+        read = read_source(found, settings.max_file_bytes)
+        if isinstance(read, Rejection):
+            rejects.append(read)
+        else:
+            current_paths[found.source_path] = (found, read.content_sha256)
+
+    paths_by_sha: dict[str, list[SourceFile]] = defaultdict(list)
+    for source, sha in current_paths.values():
+        paths_by_sha[sha].append(source)
+
+    kept, to_analyse = set(), []
+    for sha, sources in paths_by_sha.items():
+        sources.sort(key=lambda s: s.source_path)
+        article_id = article_id_for(sha)
+        previous_paths = sorted(previous_paths_of.get(article_id, []))
+        # The primary path decides source_path and outlet, so a change of it means re-analysis.
+        if previous_paths and previous_paths[0] == sources[0].source_path:
+            kept.add(article_id)
+        else:
+            to_analyse.append(ArticleToAnalyse(article_id, sha, sources[0], tuple(sources)))
+
+    to_analyse.sort(key=lambda a: a.primary.source_path)
+    size = max(1, settings.batch_size)
+    batches = [to_analyse[i:i + size] for i in range(0, len(to_analyse), size)]
+    return IngestPlan(
+        run_id=new_run_id(now), started_at=now, kept_article_ids=kept, current_paths=current_paths,
+        batches=batches, rejects=rejects, previous_sources=previous_sources,
+        previous_rejects=previous_rejects,
+        dropped_article_ids=set(previous_paths_of) - kept, files_seen=files_seen,
+    )
+
+
+def _read_batch(batch: list[ArticleToAnalyse], max_file_bytes: int) -> tuple[list[DecodedDocument], list[Rejection]]:
+    documents, rejects = [], []
+    for article in batch:
+        read = read_source(article.primary, max_file_bytes)
+        if isinstance(read, Rejection):
+            rejects.append(read)
+        elif read.content_sha256 != article.content_sha256:
+            rejects.append(Rejection(article.primary.source_path, "changed_while_reading",
+                                     "the file changed between scanning and reading; the next run picks it up"))
+        else:
+            documents.append(read)
+    return documents, rejects
+
+
+def _analyse_isolating_failures(nlp, documents: list[DecodedDocument]) -> tuple[list[AnalysedArticle], list[Rejection]]:
+    """Analyse the batch in one go; should that fail, article by article, so one bad
+    article is rejected with the error instead of taking its whole batch down."""
+    try:
+        return analyse_documents(nlp, documents), []
+    except Exception:
+        log.exception("batch analysis failed; retrying article by article")
+    analysed, rejects = [], []
+    for document in documents:
+        try:
+            analysed.extend(analyse_documents(nlp, [document]))
+        except Exception as error:
+            rejects.append(Rejection(document.source_path, "analysis_error",
+                                     f"{type(error).__name__}: {error} "
+                                     f"({traceback.format_exc(limit=1).splitlines()[-1]})",
+                                     document.content_sha256))
+    return analysed, rejects
+
+
+def analyse_batch(batch: list[ArticleToAnalyse], staging: Staging, spacy_model: str,
+                  max_file_bytes: int, ingested_at: datetime) -> BatchResult:
+    """Worker side: read, analyse and write one batch's part files into the staging snapshot."""
+    started = time.perf_counter()
+    documents, rejects = _read_batch(batch, max_file_bytes)
+    analysed, analysis_rejects = _analyse_isolating_failures(load_nlp(spacy_model), documents)
+    rejects += analysis_rejects
+    if not analysed:
+        return BatchResult(None, [], rejects, {}, time.perf_counter() - started)
+    tables = article_tables(analysed, staging.run_id, ingested_at)
+    article_ids = [a.article_id for a in analysed]
+    part_name = part_name_for(article_ids)
+    staging.write_part(tables, part_name)
+    return BatchResult(part_name, article_ids, rejects,
+                       {name: tables[name].num_rows for name in PART_TABLES},
+                       time.perf_counter() - started)
+
+
+def _carry_over_parts(warehouse: Warehouse, staging: Staging, dropped: set[str]) -> None:
+    """Unchanged parts are linked into the new snapshot; parts holding a dropped article
+    are rewritten without it (under a new name, since their content changed)."""
+    snapshot = warehouse.current_snapshot()
+    for part_name, article_ids in warehouse.part_articles().items():
+        gone = dropped.intersection(article_ids)
+        if not gone:
+            staging.carry_over(part_name)
+            continue
+        remaining = [a for a in article_ids if a not in gone]
+        if not remaining:
+            continue
+        new_name = part_name_for(remaining)
+        keep = pa.array(remaining)
+        tables = {}
+        for name in PART_TABLES:
+            table = pq.read_table(snapshot / name / part_name)
+            tables[name] = table.filter(pc.is_in(table.column("article_id"), value_set=keep))
+        staging.write_part(tables, new_name)
+
+
+def _first_seen(previous: pa.Table, key_columns: tuple[str, str]) -> dict[tuple, datetime]:
+    keys = zip(*(previous.column(c).to_pylist() for c in key_columns))
+    return dict(zip(keys, previous.column("first_seen").to_pylist()))
+
+
+def finish_ingest(plan: IngestPlan, warehouse: Warehouse, staging: Staging,
+                  results: list[BatchResult]) -> IngestSummary:
+    analysed_ids = {article_id for result in results for article_id in result.article_ids}
+    batch_rejects = [reject for result in results for reject in result.rejects]
+    rejected_shas = {sha for _, (source, sha) in plan.current_paths.items()
+                     if source.source_path in {r.source_path for r in batch_rejects}}
+
+    _carry_over_parts(warehouse, staging, plan.dropped_article_ids)
+
+    # An article rejected by its worker takes every path that holds the same bytes with it.
+    all_rejects = list(plan.rejects) + batch_rejects
+    rejected_paths = {r.source_path for r in all_rejects}
+    for path, (source, sha) in sorted(plan.current_paths.items()):
+        if sha in rejected_shas and path not in rejected_paths:
+            all_rejects.append(Rejection(path, "duplicate_of_rejected", "same bytes as a rejected file", sha))
+
+    seen_sources = _first_seen(plan.previous_sources, ("source_path", "content_sha256"))
+    published_ids = plan.kept_article_ids | analysed_ids
+    source_rows = []
+    for path, (source, sha) in sorted(plan.current_paths.items()):
+        article_id = article_id_for(sha)
+        if article_id in published_ids:
+            source_rows.append({
+                "source_path": path, "article_id": article_id, "content_sha256": sha,
+                "size_bytes": source.size_bytes, "first_seen": seen_sources.get((path, sha), plan.started_at),
+                "run_id": plan.run_id,
+            })
+    staging.write_whole("article_sources", to_table("article_sources", source_rows))
+
+    seen_rejects = _first_seen(plan.previous_rejects, ("source_path", "reason"))
+    reject_rows = [{
+        "source_path": r.source_path, "reason": r.reason, "detail": r.detail,
+        "content_sha256": r.content_sha256,
+        "first_seen": seen_rejects.get((r.source_path, r.reason), plan.started_at), "run_id": plan.run_id,
+    } for r in sorted(all_rejects, key=lambda r: r.source_path)]
+    staging.write_whole("rejects", to_table("rejects", reject_rows))
+
+    staging.publish()
+    rows_added = Counter()
+    for result in results:
+        rows_added.update(result.rows)
+    return IngestSummary(
+        run_id=plan.run_id, files_seen=plan.files_seen, articles_new=len(analysed_ids),
+        articles_unchanged=len(plan.kept_article_ids),
+        articles_removed=len(plan.dropped_article_ids - analysed_ids),
+        rejects_by_reason=dict(Counter(r.reason for r in all_rejects)), rows_added=dict(rows_added),
+        published=True, seconds=(datetime.now(timezone.utc) - plan.started_at).total_seconds(),
+    )
+
+
+def unchanged_summary(plan: IngestPlan) -> IngestSummary:
+    return IngestSummary(
+        run_id=plan.run_id, files_seen=plan.files_seen, articles_new=0,
+        articles_unchanged=len(plan.kept_article_ids), articles_removed=0,
+        rejects_by_reason=dict(Counter(r.reason for r in plan.rejects)), rows_added={},
+        published=False, seconds=(datetime.now(timezone.utc) - plan.started_at).total_seconds(),
+    )
+
+
+def ingest_serially(settings: Settings) -> IngestSummary:
+    """The whole ingest in this process, without Prefect (for tests and debugging)."""
+    warehouse = Warehouse(settings.warehouse_dir)
+    with warehouse.lock():
+        plan = plan_ingest(settings, warehouse)
+        if not plan.has_changes:
+            return unchanged_summary(plan)
+        staging = warehouse.begin(plan.run_id)
+        results = [analyse_batch(batch, staging, settings.spacy_model, settings.max_file_bytes, plan.started_at)
+                   for batch in plan.batches]
+        return finish_ingest(plan, warehouse, staging, results)

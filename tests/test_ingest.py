@@ -1,0 +1,144 @@
+"""Incremental ingest and atomic publishing, without Prefect (plain functions of ingest.py/store.py)."""
+
+from __future__ import annotations
+
+import os
+
+import pyarrow.compute as pc
+import pytest
+
+from quotewire.ingest import ingest_serially, plan_ingest
+from quotewire.settings import Settings
+from quotewire.store import Warehouse, WarehouseBusy
+
+BODY = '"We will open the new school in September," said Clara Mendes, the head teacher.\n'
+
+
+def article(headline: str, extra: str = "") -> str:
+    return f"{headline}\n\n{BODY}{extra}"
+
+
+@pytest.fixture
+def raw(tmp_path):
+    root = tmp_path / "raw"
+    (root / "daily").mkdir(parents=True)
+    (root / "daily" / "school.txt").write_text(article("School to open"))
+    (root / "daily" / "pool.txt").write_text(article("Pool to reopen", "\nThe pool shut in May.\n"))
+    (root / "notes.pdf").write_bytes(b"%PDF-1.4 binary")
+    return root
+
+
+@pytest.fixture
+def settings(raw, tmp_path):
+    return Settings().with_overrides(raw_dir=raw, warehouse_dir=tmp_path / "warehouse", batch_size=1)
+
+
+def table(settings, name):
+    return Warehouse(settings.warehouse_dir).read_table(name)
+
+
+def test_every_file_is_an_article_or_a_reject(settings):
+    summary = ingest_serially(settings)
+    assert summary.files_seen == 3
+    assert summary.articles_new == 2
+    assert sorted(table(settings, "article_sources").column("source_path").to_pylist()) == \
+        ["daily/pool.txt", "daily/school.txt"]
+    rejects = table(settings, "rejects")
+    assert rejects.column("source_path").to_pylist() == ["notes.pdf"]
+    assert summary.rejects_by_reason == {rejects.column("reason")[0].as_py(): 1}
+
+
+def test_ids_and_rows_do_not_depend_on_batch_size(settings, tmp_path):
+    ingest_serially(settings)
+    other = settings.with_overrides(warehouse_dir=tmp_path / "other", batch_size=50)
+    ingest_serially(other)
+    for name, key in [("articles", "article_id"), ("paragraphs", "paragraph_id"), ("quotes", "quote_id"),
+                      ("entities", "mention_id")]:
+        one, two = without_run_columns(table(settings, name)), without_run_columns(table(other, name))
+        assert one.num_rows > 0, name
+        assert one.sort_by(key).equals(two.sort_by(key)), name
+
+
+def without_run_columns(rows):
+    """ingested_at and run_id say when a row was made; everything else must be reproducible."""
+    return rows.drop_columns([c for c in ("ingested_at", "run_id") if c in rows.column_names])
+
+
+def test_unchanged_raw_dir_publishes_nothing_new(settings):
+    ingest_serially(settings)
+    snapshot = Warehouse(settings.warehouse_dir).current_snapshot()
+    again = ingest_serially(settings)
+    assert again.published is False and again.articles_new == 0 and again.articles_unchanged == 2
+    assert Warehouse(settings.warehouse_dir).current_snapshot() == snapshot
+
+
+def test_edit_replaces_and_deletion_removes_rows(settings, raw):
+    ingest_serially(settings)
+    (raw / "daily" / "pool.txt").write_text(article("Pool to reopen in June"))
+    os.remove(raw / "daily" / "school.txt")
+    summary = ingest_serially(settings)
+    assert summary.articles_new == 1 and summary.articles_removed == 2
+    articles = table(settings, "articles")
+    assert articles.column("headline").to_pylist() == ["Pool to reopen in June"]
+    article_id = articles.column("article_id")[0].as_py()
+    for name in ("paragraphs", "quotes", "entities"):
+        assert set(table(settings, name).column("article_id").to_pylist()) == {article_id}, name
+
+
+def test_fixed_reject_is_picked_up_next_run(settings, raw):
+    (raw / "daily" / "blank.txt").write_text("   \n\n")
+    ingest_serially(settings)
+    assert "daily/blank.txt" in table(settings, "rejects").column("source_path").to_pylist()
+    (raw / "daily" / "blank.txt").write_text(article("Blank no more"))
+    ingest_serially(settings)
+    assert "daily/blank.txt" not in table(settings, "rejects").column("source_path").to_pylist()
+    assert "daily/blank.txt" in table(settings, "article_sources").column("source_path").to_pylist()
+
+
+def test_staging_left_by_a_killed_run_is_swept_and_never_read(settings):
+    ingest_serially(settings)
+    warehouse = Warehouse(settings.warehouse_dir)
+    leftover = warehouse.snapshots_dir / "20990101T000000-dead00.staging" / "articles"
+    leftover.mkdir(parents=True)
+    (leftover / "part-junk.parquet").write_bytes(b"not parquet")
+    assert table(settings, "articles").num_rows == 2  # readers only see the published snapshot
+    (settings.raw_dir / "daily" / "new.txt").write_text(article("Another story"))
+    ingest_serially(settings)
+    assert not leftover.exists()
+    assert table(settings, "articles").num_rows == 3
+
+
+def test_a_second_run_on_a_locked_warehouse_exits_at_once(settings):
+    warehouse = Warehouse(settings.warehouse_dir)
+    import multiprocessing
+
+    ready, release = multiprocessing.Event(), multiprocessing.Event()
+    holder = multiprocessing.get_context("fork").Process(target=_hold_lock, args=(warehouse, ready, release))
+    holder.start()
+    try:
+        assert ready.wait(10)
+        with pytest.raises(WarehouseBusy, match="in use"):
+            ingest_serially(settings)
+    finally:
+        release.set()
+        holder.join(10)
+    assert ingest_serially(settings).articles_new == 2
+
+
+def _hold_lock(warehouse, ready, release):
+    with warehouse.lock():
+        ready.set()
+        release.wait(10)
+
+
+def test_plan_finds_new_content_only(settings, raw):
+    ingest_serially(settings)
+    # A copy that sorts after the original, which stays the article's primary path.
+    (raw / "daily" / "school2.txt").write_text(article("School to open"))
+    plan = plan_ingest(settings, Warehouse(settings.warehouse_dir))
+    assert plan.batches == []  # same bytes as an ingested file: nothing to analyse
+    assert plan.has_changes  # but a new path to record
+    ingest_serially(settings)
+    sources = table(settings, "article_sources")
+    ids = pc.unique(sources.column("article_id")).to_pylist()
+    assert sources.num_rows == 3 and len(ids) == 2

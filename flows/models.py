@@ -24,6 +24,8 @@ import graphlib
 import os
 import re
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -33,6 +35,7 @@ import duckdb
 MATERIALIZATIONS: dict[str, str] = {"staging": "view", "intermediate": "view", "marts": "table"}
 TESTS_FOLDER = "tests"
 FAILING_ROWS_SHOWN = 5
+VALUE_CHARS_SHOWN = 80  # failing rows may carry whole article texts
 
 _REF = re.compile(r"\{\{\s*ref\(\s*['\"]([^'\"]+)['\"]\s*\)\s*\}\}")
 _PARQUET_DIR = re.compile(r"\{\{\s*parquet_dir\s*\}\}")
@@ -51,6 +54,10 @@ class DataTestFailure(Exception):
     def __init__(self, failures: list["DataTestResult"]):
         self.failures = failures
         super().__init__("\n\n".join(failure.describe() for failure in failures))
+
+    def __reduce__(self):
+        # Prefect pickles exceptions between processes; the default would pass the message string.
+        return (type(self), (self.failures,))
 
 
 @dataclass(frozen=True)
@@ -84,10 +91,15 @@ class DataTestResult:
 
     def describe(self) -> str:
         lines = [f"data test {self.name!r} failed: {self.n_failing} failing row(s)", "  " + " | ".join(self.columns)]
-        lines += ["  " + " | ".join(repr(value) for value in row) for row in self.sample]
+        lines += ["  " + " | ".join(_short_repr(value) for value in row) for row in self.sample]
         if self.n_failing > len(self.sample):
             lines.append(f"  ... and {self.n_failing - len(self.sample)} more")
         return "\n".join(lines)
+
+
+def _short_repr(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= VALUE_CHARS_SHOWN else text[: VALUE_CHARS_SHOWN - 1] + "…"
 
 
 @dataclass(frozen=True)
@@ -96,6 +108,7 @@ class BuildResult:
     row_counts: dict[str, int]  # mart -> rows
     data_tests: dict[str, int]  # test -> failing rows (all 0 after a successful build)
     seconds: float
+    step_seconds: dict[str, float] = field(default_factory=dict)  # model / data test / "export" -> seconds
 
     def as_dict(self) -> dict:
         """Plain JSON-able form, for Prefect results and run reports."""
@@ -165,7 +178,8 @@ def render(sql: str, parquet_dir: Path, referrer: str = "<sql>") -> str:
     leftover = _ANY_TEMPLATE.search(rendered)
     if leftover:
         raise ModelError(f"{referrer}: unknown template {leftover.group(0)!r} (only ref() and parquet_dir exist)")
-    return rendered
+    # The runner wraps the query (create view ... as <query>); a closing semicolon would end it early.
+    return rendered.rstrip().rstrip(";")
 
 
 # --- documentation --------------------------------------------------------------------------
@@ -227,17 +241,23 @@ def build_models(parquet_dir: Path, database_path: Path, marts_dir: Path, sql_di
     temp_database = _temp_path(database_path)
     temp_marts = {name: _temp_path(marts_dir / f"{name}.parquet") for name in marts}
     _remove_database_files(temp_database)  # left over by a crashed build of a recycled pid
+    step_seconds: dict[str, float] = {}
     try:
         with duckdb.connect(str(temp_database)) as connection:
             for name in order:
-                _build_model(connection, models[name], parquet_dir)
-            test_results = [_run_data_test(connection, name, sql, models, parquet_dir) for name, sql in tests.items()]
+                with _timed(step_seconds, name):
+                    _build_model(connection, models[name], parquet_dir)
+            test_results = []
+            for name, sql in tests.items():
+                with _timed(step_seconds, f"test:{name}"):
+                    test_results.append(_run_data_test(connection, name, sql, models, parquet_dir))
             failures = [result for result in test_results if not result.passed]
             if failures:
                 raise DataTestFailure(failures)
             row_counts = {name: _row_count(connection, name) for name in marts}
-            for name in marts:
-                _export_parquet(connection, name, temp_marts[name])
+            with _timed(step_seconds, "export"):
+                for name in marts:
+                    _export_parquet(connection, name, temp_marts[name])
             connection.execute("checkpoint")
         # Only now, with the connection closed and everything checked, does anyone see it.
         os.replace(temp_database, database_path)
@@ -252,7 +272,17 @@ def build_models(parquet_dir: Path, database_path: Path, marts_dir: Path, sql_di
         row_counts=row_counts,
         data_tests={result.name: result.n_failing for result in test_results},
         seconds=time.perf_counter() - started,
+        step_seconds=step_seconds,
     )
+
+
+@contextmanager
+def _timed(timings: dict[str, float], step: str) -> Iterator[None]:
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[step] = time.perf_counter() - started
 
 
 def _temp_path(target: Path) -> Path:

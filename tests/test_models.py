@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -233,6 +234,7 @@ def test_build_result_reports_order_counts_and_passing_tests(built):
     data_tests = {path.stem for path in (SQL_DIR / "tests").glob("*.sql")}
     assert result.data_tests == {name: 0 for name in data_tests}
     assert result.seconds > 0
+    assert set(result.step_seconds) == set(result.models) | {f"test:{name}" for name in data_tests} | {"export"}
     assert result.as_dict()["row_counts"] == result.row_counts
 
 
@@ -301,6 +303,7 @@ def test_render_substitutes_refs_and_an_escaped_absolute_parquet_dir(tmp_path, m
     monkeypatch.chdir(tmp_path)
     rendered = render("select * from {{ ref('stg_x') }}, read_parquet('{{ parquet_dir }}/x/*.parquet')", Path("o'brien"))
     assert rendered == f"select * from \"stg_x\", read_parquet('{tmp_path}/o''brien/x/*.parquet')"
+    assert render("select 1;\n", tmp_path) == "select 1"
     with pytest.raises(ModelError, match="unknown template"):
         render("select {{ config(materialized='table') }}", tmp_path)
 
@@ -347,6 +350,23 @@ def test_wrong_quote_offsets_fail_the_build_and_leave_the_old_database(tmp_path)
     assert "aaaa:q" in str(failure.value)  # a failing row is shown
     assert published_state(tmp_path) == before
     assert sorted(path.name for path in tmp_path.iterdir()) == ["marts", "parquet", "parquet-broken", "quotewire.duckdb"]
+
+
+def test_data_test_failure_survives_pickling_with_its_failures(tmp_path):
+    broken = corpus()
+    long_paragraph = broken["paragraphs"][2]
+    assert len(long_paragraph["text"]) > 100
+    long_paragraph["start"] += 1
+    with pytest.raises(DataTestFailure) as failure:
+        build(tmp_path, broken)
+    copy = pickle.loads(pickle.dumps(failure.value))
+    assert copy.failures == failure.value.failures
+    assert str(copy) == str(failure.value)
+    # Long values (whole texts) are cut short in the message, never in the sample rows.
+    paragraph_failure = next(r for r in copy.failures if r.name == "paragraph_slices_match_article_text")
+    assert long_paragraph["text"] in paragraph_failure.sample[0]
+    assert long_paragraph["text"] not in str(copy)
+    assert "…" in str(copy)
 
 
 def test_duplicate_key_fails_the_build_naming_the_test(tmp_path):

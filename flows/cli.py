@@ -1,5 +1,8 @@
-"""`quotewire` command line. Heavy imports (Prefect, spaCy) happen inside the commands that
-need them, so `quotewire sql` answers at once."""
+"""quotewire: news articles -> who is quoted, saying what, about whom.
+
+Heavy imports (Prefect, spaCy) happen inside the commands that need them, so
+`quotewire sql` answers at once.
+"""
 
 from __future__ import annotations
 
@@ -51,6 +54,26 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("gold", nargs="+", type=Path, help="*.gold.json / *.gold.jsonl files")
     evaluate.add_argument("--errors", type=Path, default=None, help="write every miss and wrong speaker here (JSONL)")
     evaluate.add_argument("--json", action="store_true", help="print the report as JSON")
+
+    check = commands.add_parser("check", help="verify a warehouse against its raw dir; non-zero exit naming each problem")
+    _add_raw(check)
+    _add_warehouse(check)
+
+    bench = commands.add_parser("bench", help="pipeline throughput against the spaCy NER floor on a corpus")
+    bench.add_argument("--corpus", type=Path, required=True, help="folder of articles (read recursively, sorted)")
+    bench.add_argument("--limit", type=int, default=None, help="first N articles only")
+    bench.add_argument("--workers", type=int, default=None, help="processes (default: every core)")
+
+    bench_html = commands.add_parser("bench-html", help="HTML body extraction F1 on an article-extraction-benchmark folder")
+    bench_html.add_argument("corpus", type=Path, help="folder with html/<id>.html.gz and ground-truth.json")
+    bench_html.add_argument("--limit", type=int, default=None)
+
+    docs = commands.add_parser("docs", help="print the data dictionary (Markdown) of every table and mart")
+    docs.add_argument("--out", type=Path, default=None, help="write it to this file instead of printing")
+
+    report = commands.add_parser("report", help="write a self-contained HTML report of the marts")
+    _add_warehouse(report)
+    report.add_argument("--out", type=Path, default=None, help="default: <warehouse>/report.html")
     return parser
 
 
@@ -117,7 +140,23 @@ def command_eval(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"run": command_run, "serve": command_serve, "sql": command_sql, "eval": command_eval}
+def _delegate(module: str, function: str):
+    """Commands whose code lives in their own stage module, imported only when used."""
+    def command(args: argparse.Namespace) -> int:
+        import importlib
+
+        return getattr(importlib.import_module(f"quotewire.{module}"), function)(args)
+    return command
+
+
+COMMANDS = {
+    "run": command_run, "serve": command_serve, "sql": command_sql, "eval": command_eval,
+    "check": _delegate("check", "command_check"),
+    "bench": _delegate("bench", "command_bench"),
+    "bench-html": _delegate("bench_html", "command_bench_html"),
+    "docs": _delegate("docs", "command_docs"),
+    "report": _delegate("html_report", "command_report"),
+}
 
 
 def main(argv: list[str] | None = None) -> int:

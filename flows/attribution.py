@@ -93,6 +93,31 @@ ORG_HEADS = {"company", "campaign", "agency", "group", "committee", "department"
              "memo", "release", "lawsuit", "complaint", "ruling", "filing", "foundation", "institute",
              "center", "centre", "coalition", "alliance", "network", "outlet", "station", "broadcaster",
              "service", "corporation", "regulator", "authority", "police", "times", "post", "journal"}
+# A small, general list of common English first names (frequent US/UK given names, not taken
+# from any evaluation data), used only when the article itself gives no gender evidence
+# for a person (no Mr/Ms, no role noun, no pronoun right after the name).
+FEMALE_FIRST_NAMES = set("""
+mary patricia jennifer linda elizabeth barbara susan jessica sarah karen nancy lisa betty margaret sandra
+ashley kimberly emily donna michelle dorothy carol amanda melissa deborah stephanie rebecca sharon laura
+cynthia kathleen amy angela shirley anna brenda pamela emma nicole helen samantha katherine christine
+debra rachel carolyn janet catherine maria heather diane ruth julie olivia joyce virginia victoria kelly
+lauren christina joan evelyn judith megan andrea cheryl hannah jacqueline martha gloria teresa ann sara
+madison frances kathryn janice jean abigail alice judy sophia grace denise amber doris marilyn danielle
+beverly isabella theresa diana natalie brittany charlotte marie kayla alexis lori hillary nancy elaine
+jane claire kate katie anne susanna louise sally wendy tina valerie gwen kamala condoleezza madeleine
+ivanka melania chelsea huma kellyanne sheila nikki michele elena sonia ruth janet lynn dana donna
+""".split())
+MALE_FIRST_NAMES = set("""
+james robert john michael david william richard joseph thomas charles christopher daniel matthew anthony
+mark donald steven paul andrew joshua kenneth kevin brian george timothy ronald edward jason jeffrey ryan
+jacob gary nicholas eric jonathan stephen larry justin scott brandon benjamin samuel gregory alexander
+frank patrick raymond jack dennis jerry tyler aaron jose adam nathan henry douglas zachary peter kyle
+ethan walter noah jeremy christian keith roger terry gerald harold sean austin carl arthur lawrence dylan
+jesse jordan bryan billy joe bruce gabriel logan albert willie alan juan wayne elijah randy roy vincent
+ralph eugene russell bobby mason philip louis barack bill bernie mike mitch ted marco jeb chris rand
+ben newt rudy reince sean tim joe hugh jeff tom bob jim dick ron ken greg doug steve dan rick chuck
+harry barry lindsey al jim hank lou vladimir boris xi
+""".split()) - {"lindsey"}
 NER_SPEAKER_LABELS = ("PERSON", "ORG", "GPE", "NORP", "FAC", "WORK_OF_ART", "PRODUCT", "LAW", "EVENT")
 ABBREVIATIONS = {"mr", "mrs", "ms", "dr", "sen", "rep", "gov", "gen", "st", "jr", "sr", "lt", "col", "sgt",
                  "capt", "prof", "rev", "no", "vs", "inc", "corp", "co", "ltd", "u.s", "u.k", "u.n", "mt",
@@ -176,6 +201,9 @@ class Context:
     sentence_starts: list[int] = field(default_factory=list)  # every sentence of every paragraph
     lowercase_words: set[str] = field(default_factory=set)  # words the article writes in lower case
     person_forms: set[str] = field(default_factory=set)  # person mention texts, titles stripped
+    # speakers already attributed, as (offset of their quote, name): a pronoun chain
+    # ("…," he said. … "…," he added) keeps referring to the person last quoted
+    speakers_so_far: list[tuple[int, str]] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------------------- entry point
@@ -186,9 +214,12 @@ def attribute_spans(article: ArticleStructure, mentions: list[Mention], spans: S
     results: list[Attribution] = []
     for index, span in enumerate(spans):
         try:
-            results.append(attribute_one(context, spans, index, results))
+            found = attribute_one(context, spans, index, results)
         except Exception:  # noqa: BLE001 - one odd span must not sink the article
-            results.append(Attribution(method="error"))
+            found = Attribution(method="error")
+        results.append(found)
+        if found.speaker:
+            context.speakers_so_far.append((span.outer_start, found.speaker))
     return results
 
 
@@ -198,6 +229,13 @@ def build_context(article: ArticleStructure, mentions: list[Mention], spans: Seq
     intervals = sorted((s.outer_start, s.outer_end) for s in spans)
     ordered = sorted((m for m in mentions if 0 <= m.start < m.end <= len(text)), key=lambda m: m.start)
     persons = [m for m in ordered if m.label == "PERSON" and not inside_any(m.start, intervals)]
+    # a lone surname NER labelled otherwise ("Caddell" as ORG) is still that person
+    surnames = {strip_titles(m.text).split()[-1] for m in persons if len(strip_titles(m.text).split()) >= 2}
+    persons = sorted(
+        persons + [m for m in ordered if m.label != "PERSON" and strip_titles(m.text) in surnames
+                   and not inside_any(m.start, intervals)],
+        key=lambda m: m.start,
+    )
     context = Context(
         text=text,
         masked=masked,
@@ -550,6 +588,8 @@ def subject_before(context: Context, clause_start: int, cue_start: int, sentence
     words = list(WORD.finditer(masked, clause_start, cue_start))
     while words and words[-1].group().lower() in ADVERBS:
         words.pop()
+    if words and re.fullmatch(r"\w+[’']s", words[-1].group()) and re.sub(r"[’']s$", "", words[-1].group().lower()) in PRONOUNS:
+        return words[-1].start(), words[-1].end()  # "He's claiming"
     fallback_start = clause_start if sentence_start is None else sentence_start
     if not words:
         return sentence_subject(context, fallback_start, cue_start) if non_finite else None
@@ -633,7 +673,7 @@ def noun_phrase(context: Context, words: list[re.Match]) -> tuple[int, int] | No
     NER mention inside it), or a determiner-led description ("the former senator")."""
     last = words[-1]
     end = last.end()
-    if last.group().lower() in PRONOUNS:
+    if re.sub(r"[’']s$", "", last.group().lower()) in PRONOUNS:
         return last.start(), end
     if last.group().lower() in STOP_WORDS or not last.group()[:1].isalnum():
         return None
@@ -674,7 +714,7 @@ def resolved(context: Context, start: int, end: int, cue: str, method: str, span
 
 
 def resolve_phrase(context: Context, start: int, end: int, phrase: str, span: MarkedSpan) -> str | None:
-    lowered = phrase.lower()
+    lowered = re.sub(r"[’']s$", "", phrase.lower())  # "He's claiming"
     if lowered in PRONOUN_GENDER or lowered in PLURAL_OR_NEUTER:
         return resolve_pronoun(context, lowered, start)
     words = phrase.split()
@@ -768,7 +808,7 @@ def full_name_for(context: Context, surname: str, position: int) -> str | None:
             best = (distance, name)
     if best is not None:
         return best[1]
-    pattern = re.compile(r"\b((?:[A-Z][\w'’.-]+\s+){1,3})" + re.escape(surname) + r"\b")
+    pattern = re.compile(r"\b((?:(?:[A-Z]\.|[A-Z][\w'’-]+)\s+){1,3})" + re.escape(surname) + r"\b")
     for match in pattern.finditer(context.masked):
         words = [w for w in match.group(1).split() if w.lower().rstrip(".") not in TITLES]
         while words and words[0].lower() in context.lowercase_words:
@@ -800,23 +840,34 @@ def resolve_pronoun(context: Context, pronoun: str, position: int) -> str | None
     if not candidates:
         return None
     sentence_index = bisect_right(context.sentence_starts, position) - 1
-    for back in range(sentence_index, max(-1, sentence_index - 8), -1):
-        lo = context.sentence_starts[back] if back >= 0 else 0
-        hi = context.sentence_starts[back + 1] if back + 1 < len(context.sentence_starts) else len(context.text)
-        hi = min(hi, position)
-        in_sentence = [m for m in candidates if lo <= m.start < hi]
-        for mention in in_sentence:
-            name = best_name(context, mention)
-            if context.genders.get(name) == wanted:
-                return name
-        for mention in in_sentence:
-            name = best_name(context, mention)
-            if context.genders.get(name) is None:
+    window_start = context.sentence_starts[max(0, sentence_index - 8)] if context.sentence_starts else 0
+    named = [(m.start, best_name(context, m)) for m in candidates if m.start >= window_start]
+    quoted = [(offset, name) for offset, name in context.speakers_so_far if window_start <= offset < position]
+    # walking back sentence by sentence; within a sentence the first fitting person
+    # (subjects come first), where "fitting" means known to match or of unknown gender
+    by_sentence: dict[int, list[tuple[int, str]]] = {}
+    for offset, name in named + quoted:
+        by_sentence.setdefault(bisect_right(context.sentence_starts, offset), []).append((offset, name))
+    for sentence in sorted(by_sentence, reverse=True):
+        for _, name in sorted(by_sentence[sentence]):
+            if context.genders.get(name) in (None, wanted) and gender_of_name(context, name) in (None, wanted):
                 return name
     for mention in reversed(candidates):
         name = best_name(context, mention)
         if context.genders.get(name) in (None, wanted):
             return name
+    return None
+
+
+def gender_of_name(context: Context, name: str) -> str | None:
+    """Gender known for a name, or failing that for the person with the same surname."""
+    if name in context.genders:
+        return context.genders[name]
+    first = name.split()[0].lower() if len(name.split()) > 1 else ""
+    if first in FEMALE_FIRST_NAMES:
+        return "f"
+    if first in MALE_FIRST_NAMES:
+        return "m"
     return None
 
 
@@ -890,6 +941,11 @@ def infer_genders(context: Context) -> dict[str, str]:
         title = re.search(r"\b(mr|mrs|ms|miss|sir|lord|lady|dame)\.?\s*$", near)
         if title:
             tally["f" if title.group(1) in FEMALE_WORDS else "m"] += 5
+        first = name.split()[0].lower() if len(name.split()) > 1 else ""
+        if first in FEMALE_FIRST_NAMES:
+            tally["f"] += 3
+        elif first in MALE_FIRST_NAMES:
+            tally["m"] += 3
         role = role_context(context, mention).lower()
         for word in re.findall(r"[a-z]+", role):
             if word in FEMALE_WORDS and word != "first":
@@ -899,10 +955,20 @@ def infer_genders(context: Context) -> dict[str, str]:
         # the first subject pronoun after the mention, in the same or next sentence
         following = text[mention.end:mention.end + 200]
         pronoun = re.search(r"\b(he|she|his|her|him)\b", following, re.IGNORECASE)
-        if pronoun and not re.search(r"\b[A-Z][a-z]+ [A-Z][a-z]+\b", following[:pronoun.start()]):
-            tally["f" if pronoun.group(1).lower() in ("she", "her") else "m"] += 1
+        if pronoun and not re.search(r"\b[A-Z][a-z]+\b", following[:pronoun.start()]):
+            # only when no other name stands between the person and the pronoun
+            tally["f_pronoun" if pronoun.group(1).lower() in ("she", "her") else "m_pronoun"] += 1
     genders = {}
     for name, tally in votes.items():
+        # pronoun votes are noisy (the pronoun may refer to someone else): capped
+        tally["m"] += min(2, tally["m_pronoun"])
+        tally["f"] += min(2, tally["f_pronoun"])
         if tally["m"] != tally["f"]:
             genders[name] = "m" if tally["m"] > tally["f"] else "f"
+            continue
+        first = name.split()[0].lower() if len(name.split()) > 1 else ""
+        if first in FEMALE_FIRST_NAMES:
+            genders[name] = "f"
+        elif first in MALE_FIRST_NAMES:
+            genders[name] = "m"
     return genders

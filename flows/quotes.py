@@ -227,4 +227,18 @@ def classify_kind(text: str, span: MarkedSpan, attributed: bool) -> str:
         return "direct"
     if REPORTING_WORD_BEFORE.search(text, max(0, i - 20), i + 1):
         return "direct"
+    if starts_sentence_after_one_word(text, i):
+        return "direct"  # But "…," he added: a connective, then the utterance
     return "partial"
+
+
+SENTENCE_CONNECTIVES = {"but", "and", "yet", "so", "still", "or", "then", "also"}
+
+
+def starts_sentence_after_one_word(text: str, last_char: int) -> bool:
+    """True when the quote is preceded only by a sentence-opening connective (But, And)."""
+    match = re.search(r"(\w+)$", text[max(0, last_char - 15):last_char + 1])
+    if match is None or match.group(1).lower() not in SENTENCE_CONNECTIVES:
+        return False
+    before = text[:last_char + 1 - len(match.group(1))].rstrip(" \t\xa0")
+    return not before or before[-1] in ".!?\n\"”"

@@ -131,3 +131,20 @@ def test_transcript_label_names_the_speaker():
     quotes = extract_quotes(article, [person(article, "Jo Brandt")])
     assert quotes[0].text == "Will you resign?"
     assert quotes[0].speaker == "Jo Brandt"
+
+
+def test_pronoun_chain_follows_the_person_last_quoted():
+    article = article_from(
+        "“We will appeal,” said Omar Reyes, who met Leo Tamm on Monday.",
+        "Leo Tamm declined to comment.",
+        "“It is not over,” he said.",
+    )
+    mentions = [person(article, "Omar Reyes"), person(article, "Leo Tamm"), person(article, "Leo Tamm", nth=1)]
+    # the nearest sentence names Leo Tamm as its subject: nearest-subject wins over the chain
+    assert speakers(article, mentions)[-1] == "Leo Tamm"
+
+
+def test_surname_labelled_as_organisation_is_still_the_person():
+    article = article_from("Petra Holm leads the union.", "“We strike at dawn,” Holm said.")
+    mentions = [person(article, "Petra Holm"), person(article, "Holm", label="ORG")]
+    assert speakers(article, mentions) == ["Petra Holm"]

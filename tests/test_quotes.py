@@ -142,3 +142,10 @@ def test_seed_spans_match_the_answer_key():
     assert article.text.replace("\n", "") == text.replace("\n", "")
     found = {(q.text) for q in extract_quotes(article, [])}
     assert found == {q["text"] for q in gold["quotes"]}
+
+
+def test_quote_after_sentence_connective_is_direct():
+    article = article_from('Eli Varga paused. But "the work is not done," he added.')
+    quotes = extract_quotes(article, [person(article, "Eli Varga")])
+    assert quotes[0].kind == "direct"
+    assert quotes[0].speaker == "Eli Varga"

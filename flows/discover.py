@@ -31,6 +31,17 @@ from quotewire.document import DecodedDocument, Rejection
 ARTICLE_FORMATS: dict[str, str] = {
     ".txt": "text",
     ".md": "markdown",
+    ".html": "html",
+    ".htm": "html",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    # Any of them gzip-compressed: sources.py inflates (with a size cap) before reading.
+    ".txt.gz": "text",
+    ".md.gz": "markdown",
+    ".html.gz": "html",
+    ".htm.gz": "html",
+    ".jsonl.gz": "jsonl",
+    ".ndjson.gz": "jsonl",
 }
 
 REJECTION_REASONS: dict[str, str] = {
@@ -197,8 +208,8 @@ def _fingerprint(info: os.stat_result) -> tuple[int, int]:
     return info.st_size, info.st_mtime_ns
 
 
-def read_source(source: SourceFile, max_file_bytes: int) -> DecodedDocument | Rejection:
-    """Read and decode one discovered file; never raises for a bad file."""
+def read_bytes(source: SourceFile, max_file_bytes: int) -> bytes | Rejection:
+    """Read one discovered file's bytes; never raises for a bad file."""
 
     def reject(reason: str, detail: str, data: bytes | None = None) -> Rejection:
         digest = sha256_hex(data) if data is not None else None
@@ -227,4 +238,10 @@ def read_source(source: SourceFile, max_file_bytes: int) -> DecodedDocument | Re
         return reject("too_large", f"The file grew past the limit of {max_file_bytes} bytes while being read.")
     if _fingerprint(before) != _fingerprint(after) or len(data) != after.st_size:
         return reject("changed_while_reading", "The file changed while being read; a later run will pick it up.", data)
-    return decode_bytes(data, source.source_path)
+    return data
+
+
+def read_source(source: SourceFile, max_file_bytes: int) -> DecodedDocument | Rejection:
+    """Read and decode one discovered plain-text file; never raises for a bad file."""
+    data = read_bytes(source, max_file_bytes)
+    return data if isinstance(data, Rejection) else decode_bytes(data, source.source_path)

@@ -11,7 +11,8 @@ Three steps, so the expensive middle one can run anywhere (threads, processes, D
 3. ``finish_ingest`` (main process) carries the unchanged parts over, drops the rows of
    articles that are gone or edited, writes the ledger and rejects, and publishes.
 
-Rules: identical bytes under several paths are one article (id from the content hash),
+Rules: identical bytes under several paths are one article (id from the content hash;
+for a JSON Lines dump, each line is a document `dump.jsonl#L<n>` hashed by its article text),
 listed once per path in ``article_sources``; its ``source_path`` is the first path in sort
 order. An edited file is a new article; the old version's rows go. A file that disappears
 takes its article with it unless another path still holds the same bytes.
@@ -33,10 +34,11 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from quotewire.analyse import AnalysedArticle, analyse_documents, article_id_for
-from quotewire.discover import SourceFile, discover, read_source
+from quotewire.discover import discover
 from quotewire.document import DecodedDocument, Rejection
 from quotewire.entities import load_nlp
 from quotewire.settings import Settings
+from quotewire.sources import DocumentRef, read_document, read_documents
 from quotewire.store import PART_TABLES, Staging, Warehouse, part_name_for
 from quotewire.tables import article_tables, to_table
 
@@ -53,8 +55,8 @@ class ArticleToAnalyse:
 
     article_id: str
     content_sha256: str
-    primary: SourceFile  # first path in sort order; outlet and source_path come from it
-    paths: tuple[SourceFile, ...]
+    primary: DocumentRef  # first path in sort order; outlet and source_path come from it
+    paths: tuple[DocumentRef, ...]
 
 
 @dataclass
@@ -62,7 +64,7 @@ class IngestPlan:
     run_id: str
     started_at: datetime
     kept_article_ids: set[str]
-    current_paths: dict[str, tuple[SourceFile, str]]  # source_path -> (file, sha) of readable files
+    current_paths: dict[str, tuple[DocumentRef, str, int]]  # source_path -> (ref, sha, size) of readable documents
     batches: list[list[ArticleToAnalyse]]
     rejects: list[Rejection]
     previous_sources: pa.Table
@@ -77,7 +79,7 @@ class IngestPlan:
             self.previous_sources.column("source_path").to_pylist(),
             self.previous_sources.column("content_sha256").to_pylist(),
         ))
-        current = {path: sha for path, (_, sha) in self.current_paths.items()}
+        current = {path: sha for path, (_, sha, _) in self.current_paths.items()}
         previous_rejects = set(zip(
             self.previous_rejects.column("source_path").to_pylist(),
             self.previous_rejects.column("reason").to_pylist(),
@@ -122,7 +124,7 @@ def plan_ingest(settings: Settings, warehouse: Warehouse, now: datetime | None =
         previous_paths_of[article_id].append(path)
 
     rejects: list[Rejection] = []
-    current_paths: dict[str, tuple[SourceFile, str]] = {}
+    current_paths: dict[str, tuple[DocumentRef, str, int]] = {}
     files_seen = 0
     for found in discover(settings.raw_dir, settings.max_file_bytes):
         files_seen += 1
@@ -131,15 +133,15 @@ def plan_ingest(settings: Settings, warehouse: Warehouse, now: datetime | None =
             continue
         # Reading and decoding here finds empty, binary and undecodable files before any
         # worker is started; the text is dropped at once so the corpus is never held.
-        read = read_source(found, settings.max_file_bytes)
-        if isinstance(read, Rejection):
-            rejects.append(read)
-        else:
-            current_paths[found.source_path] = (found, read.content_sha256)
+        for ref, read in read_documents(found, settings.max_file_bytes):
+            if isinstance(read, Rejection):
+                rejects.append(read)
+            else:
+                current_paths[ref.source_path] = (ref, read.content_sha256, read.size_bytes)
 
-    paths_by_sha: dict[str, list[SourceFile]] = defaultdict(list)
-    for source, sha in current_paths.values():
-        paths_by_sha[sha].append(source)
+    paths_by_sha: dict[str, list[DocumentRef]] = defaultdict(list)
+    for ref, sha, _ in current_paths.values():
+        paths_by_sha[sha].append(ref)
 
     kept, to_analyse = set(), []
     for sha, sources in paths_by_sha.items():
@@ -166,7 +168,7 @@ def plan_ingest(settings: Settings, warehouse: Warehouse, now: datetime | None =
 def _read_batch(batch: list[ArticleToAnalyse], max_file_bytes: int) -> tuple[list[DecodedDocument], list[Rejection]]:
     documents, rejects = [], []
     for article in batch:
-        read = read_source(article.primary, max_file_bytes)
+        read = read_document(article.primary, max_file_bytes)
         if isinstance(read, Rejection):
             rejects.append(read)
         elif read.content_sha256 != article.content_sha256:
@@ -244,27 +246,27 @@ def finish_ingest(plan: IngestPlan, warehouse: Warehouse, staging: Staging,
                   results: list[BatchResult]) -> IngestSummary:
     analysed_ids = {article_id for result in results for article_id in result.article_ids}
     batch_rejects = [reject for result in results for reject in result.rejects]
-    rejected_shas = {sha for _, (source, sha) in plan.current_paths.items()
-                     if source.source_path in {r.source_path for r in batch_rejects}}
+    batch_rejected_paths = {r.source_path for r in batch_rejects}
+    rejected_shas = {sha for path, (_, sha, _) in plan.current_paths.items() if path in batch_rejected_paths}
 
     _carry_over_parts(warehouse, staging, plan.dropped_article_ids)
 
     # An article rejected by its worker takes every path that holds the same bytes with it.
     all_rejects = list(plan.rejects) + batch_rejects
     rejected_paths = {r.source_path for r in all_rejects}
-    for path, (source, sha) in sorted(plan.current_paths.items()):
+    for path, (_, sha, _) in sorted(plan.current_paths.items()):
         if sha in rejected_shas and path not in rejected_paths:
             all_rejects.append(Rejection(path, "duplicate_of_rejected", "same bytes as a rejected file", sha))
 
     seen_sources = _first_seen(plan.previous_sources, ("source_path", "content_sha256"))
     published_ids = plan.kept_article_ids | analysed_ids
     source_rows = []
-    for path, (source, sha) in sorted(plan.current_paths.items()):
+    for path, (_, sha, size) in sorted(plan.current_paths.items()):
         article_id = article_id_for(sha)
         if article_id in published_ids:
             source_rows.append({
                 "source_path": path, "article_id": article_id, "content_sha256": sha,
-                "size_bytes": source.size_bytes, "first_seen": seen_sources.get((path, sha), plan.started_at),
+                "size_bytes": size, "first_seen": seen_sources.get((path, sha), plan.started_at),
                 "run_id": plan.run_id,
             })
     staging.write_whole("article_sources", to_table("article_sources", source_rows))

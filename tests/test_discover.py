@@ -35,7 +35,8 @@ def reason(result: SourceFile | Rejection) -> str:
 
 @pytest.mark.parametrize(
     ("name", "expected"),
-    [("a.txt", "text"), ("NOTES.MD", "markdown"), ("x.html", None), ("archive.txt.bak", None), (".txt", None), ("txt", None)],
+    [("a.txt", "text"), ("NOTES.MD", "markdown"), ("x.html", "html"), ("dump.jsonl.gz", "jsonl"),
+     ("x.pdf", None), ("x.gz", None), ("archive.txt.bak", None), (".txt", None), ("txt", None)],
 )
 def test_article_format_reads_the_suffix(name, expected):
     assert article_format(name) == expected

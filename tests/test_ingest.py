@@ -142,3 +142,37 @@ def test_plan_finds_new_content_only(settings, raw):
     sources = table(settings, "article_sources")
     ids = pc.unique(sources.column("article_id")).to_pylist()
     assert sources.num_rows == 3 and len(ids) == 2
+
+
+def test_html_jsonl_and_gzip_sources_become_articles(settings, raw):
+    import gzip
+    import json
+
+    page = ("<html><head><title>Tram line approved</title>"
+            '<link rel="canonical" href="https://example.org/tram"></head><body><nav>Home | News</nav>'
+            "<article><h1>Tram line approved</h1>"
+            "<p>The regional assembly approved the new tram line on Tuesday after a long debate.</p>"
+            '<p>"This will change how the valley travels," said Ana Duarte, the transport minister.</p>'
+            "<p>Construction is expected to start next spring and to last three years.</p></article>"
+            "<footer>Copyright</footer></body></html>")
+    (raw / "web").mkdir()
+    (raw / "web" / "tram.html.gz").write_bytes(gzip.compress(page.encode()))
+    lines = [json.dumps({"title": "Dock strike ends", "text": BODY, "source": "Wire"}), "", "{not json",
+             json.dumps({"title": "No body here"})]
+    (raw / "dump.jsonl").write_text("\n".join(lines) + "\n")
+    (raw / "daily" / "zipped.txt.gz").write_bytes(gzip.compress(article("Zipped story").encode()))
+
+    ingest_serially(settings)
+    sources = set(table(settings, "article_sources").column("source_path").to_pylist())
+    assert {"web/tram.html.gz", "dump.jsonl#L1", "daily/zipped.txt.gz"} <= sources
+    rejects = dict(zip(table(settings, "rejects").column("source_path").to_pylist(),
+                       table(settings, "rejects").column("reason").to_pylist()))
+    assert rejects["dump.jsonl#L3"] == "bad_json" and rejects["dump.jsonl#L4"] == "no_text"
+    articles = table(settings, "articles")
+    by_path = dict(zip(articles.column("source_path").to_pylist(), articles.column("headline").to_pylist()))
+    assert by_path["web/tram.html.gz"] == "Tram line approved"
+    assert by_path["dump.jsonl#L1"] == "Dock strike ends"
+    quotes = table(settings, "quotes")
+    assert "Ana Duarte" in quotes.column("speaker").to_pylist()
+
+    assert ingest_serially(settings).published is False  # and all of it is incremental

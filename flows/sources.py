@@ -1,0 +1,78 @@
+"""A discovered file -> the article documents it holds (decoding step of every format).
+
+Plain text and Markdown files are one article each; so is an HTML page (its body and
+metadata extracted by trafilatura into text with front matter, see formats.py); a JSON Lines
+dump holds one article per line, each addressed as ``<path>#L<line>``. Any of them may be
+gzip-compressed. Whatever the format, the result is a DecodedDocument whose text the
+structure parser reads, or a Rejection saying why not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from quotewire.decode import decode_bytes, sha256_hex
+from quotewire.discover import SourceFile, article_format, read_bytes
+from quotewire.document import DecodedDocument, Rejection
+from quotewire.formats import GzipRejected, gunzip_if_needed, html_to_article_text, jsonl_articles
+
+
+@dataclass(frozen=True)
+class DocumentRef:
+    """Where one article comes from: a whole file, or one line of a JSON Lines dump."""
+
+    file: SourceFile
+    line: int | None = None
+
+    @property
+    def source_path(self) -> str:
+        return self.file.source_path if self.line is None else f"{self.file.source_path}#L{self.line}"
+
+
+def _line_of(document_id: str) -> int:
+    return int(document_id.rsplit("#L", 1)[1])
+
+
+def read_documents(source: SourceFile, max_file_bytes: int) -> list[tuple[DocumentRef, DecodedDocument | Rejection]]:
+    """Every article document in one file; never raises for a bad file."""
+    whole = DocumentRef(source)
+    data = read_bytes(source, max_file_bytes)
+    if isinstance(data, Rejection):
+        return [(whole, data)]
+    file_sha = sha256_hex(data)
+    try:
+        # A gzip bomb is stopped at the same limit as a plain file.
+        data, name = gunzip_if_needed(data, source.source_path, max_bytes=max_file_bytes)
+    except GzipRejected as error:
+        return [(whole, Rejection(source.source_path, error.reason, str(error), file_sha))]
+
+    kind = article_format(source.source_path)
+    if kind == "jsonl":
+        documents = []
+        for document_id, text in jsonl_articles(data, source.source_path):
+            ref = DocumentRef(source, _line_of(document_id))
+            if isinstance(text, Rejection):
+                documents.append((ref, text))
+            else:
+                encoded = text.encode()
+                documents.append((ref, DecodedDocument(document_id, sha256_hex(encoded), text, "utf-8", len(encoded))))
+        return documents
+    if kind == "html":
+        text = html_to_article_text(data, source.source_path)
+        if text is None:
+            return [(whole, Rejection(source.source_path, "no_article_body",
+                                      "No article body found in the page.", file_sha))]
+        return [(whole, DecodedDocument(source.source_path, file_sha, text, "html", len(data)))]
+    decoded = decode_bytes(data, source.source_path)
+    if isinstance(decoded, DecodedDocument) and decoded.content_sha256 != file_sha:
+        # A .txt.gz is identified by its bytes on disk, like every other file.
+        decoded = DecodedDocument(decoded.source_path, file_sha, decoded.text, decoded.encoding, decoded.size_bytes)
+    return [(whole, decoded)]
+
+
+def read_document(ref: DocumentRef, max_file_bytes: int) -> DecodedDocument | Rejection:
+    """Re-read one document (the worker side of an ingest batch)."""
+    for found_ref, document in read_documents(ref.file, max_file_bytes):
+        if found_ref == ref:
+            return document
+    return Rejection(ref.source_path, "vanished", "The line is no longer in the file.")

@@ -1,0 +1,229 @@
+"""``quotewire check``: does the published warehouse account for the raw dir, and hold together?
+
+What it verifies (each failure is one ``Problem`` naming the rule and the offending rows):
+
+- **accounting**: every path the discover walk yields is in ``article_sources`` or in
+  ``rejects`` — exactly one of them, exactly once. A JSON Lines file may instead be accounted
+  for by line ids ``<path>#L<n>`` (one per record). Nothing recorded is missing from the raw dir.
+- **freshness**: every file in ``article_sources`` still holds the bytes that were ingested
+  (same sha256); otherwise the warehouse is out of date for it.
+- **tables**: the data tests of ``sql/tests`` that need only the staging views (unique, non-null
+  keys; paragraph, quote and entity offsets inside their article and slicing out exactly their
+  stored text; quotes and entities pointing at a paragraph of their own article), plus the
+  ledger rules below (``LEDGER_TESTS``): every article has at least one source path, and its
+  ``source_path`` is the first of them.
+
+Checks run as DuckDB queries over the published Parquet snapshot in an in-memory database,
+so ``check`` never touches ``quotewire.duckdb`` and can run while an analyst has it open.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import re
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from quotewire.discover import SourceFile, discover
+from quotewire.models import discover_data_tests, discover_models, render, run_order
+from quotewire.settings import Settings
+from quotewire.store import Warehouse
+
+# A JSON Lines file is ingested record by record; each record's id is the path plus its line.
+_LINE_ID = re.compile(r"^(?P<path>.+)#L(?P<line>[1-9][0-9]*)$")
+ROWS_NAMED = 5  # offending rows quoted per problem; the count says how many there are in all
+
+# Rules about the ledger that no data test of sql/tests covers. Same shape as those tests: a
+# query over the staging views returning the rows that break the rule.
+LEDGER_TESTS: dict[str, str] = {
+    "articles_have_a_source_path": """
+        select articles.article_id, articles.source_path
+        from {{ ref('stg_articles') }} as articles
+        anti join {{ ref('stg_article_sources') }} as sources on articles.article_id = sources.article_id
+    """,
+    "article_sources_point_at_an_article": """
+        select sources.source_path, sources.article_id
+        from {{ ref('stg_article_sources') }} as sources
+        anti join {{ ref('stg_articles') }} as articles on articles.article_id = sources.article_id
+    """,
+    "article_source_path_is_its_first_path": """
+        select articles.article_id, articles.source_path, min(sources.source_path) as first_path
+        from {{ ref('stg_articles') }} as articles
+        join {{ ref('stg_article_sources') }} as sources on articles.article_id = sources.article_id
+        group by articles.article_id, articles.source_path
+        having articles.source_path <> min(sources.source_path)
+    """,
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    rule: str
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.rule}: {self.detail}"
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    problems: list[Problem]
+    files: int
+    articles: int
+
+
+# --- accounting: raw paths against the ledger (pure) ------------------------------------------
+
+
+def file_of_entry(entry: str, raw_paths: set[str]) -> str | None:
+    """The raw path a ledger entry stands for: itself, or the file of a ``path#L<n>`` line id."""
+    if entry in raw_paths:
+        return entry
+    line_id = _LINE_ID.match(entry)
+    if line_id and line_id["path"] in raw_paths:
+        return line_id["path"]
+    return None
+
+
+def accounting_problems(raw_paths: list[str], source_paths: list[str], reject_paths: list[str]) -> list[Problem]:
+    """Every raw path in exactly one of the two ledgers, once; nothing recorded that is not there."""
+    problems: list[Problem] = []
+    raw = set(raw_paths)
+    for path, count in sorted(Counter(raw_paths).items()):
+        if count > 1:
+            problems.append(Problem("walked_twice", f"{path!r} was yielded {count} times by the raw-dir walk"))
+    for ledger, entries in (("article_sources", source_paths), ("rejects", reject_paths)):
+        for entry, count in sorted(Counter(entries).items()):
+            if count > 1:
+                problems.append(Problem("listed_twice", f"{entry!r} has {count} rows in {ledger}"))
+    for entry in sorted(set(source_paths) & set(reject_paths)):
+        problems.append(Problem("article_and_reject", f"{entry!r} is both in article_sources and in rejects"))
+
+    entries_of: dict[str, set[str]] = {path: set() for path in raw}
+    for entry in set(source_paths) | set(reject_paths):
+        file = file_of_entry(entry, raw)
+        if file is None:
+            problems.append(Problem("not_in_raw_dir", f"{entry!r} is recorded but the raw dir has no such file"))
+        else:
+            entries_of[file].add(entry)
+    for path, entries in sorted(entries_of.items()):
+        if not entries:
+            problems.append(Problem("unaccounted", f"{path!r} is in neither article_sources nor rejects"))
+        elif path in entries and len(entries) > 1:
+            problems.append(Problem("whole_file_and_lines",
+                                    f"{path!r} is recorded both as a whole file and as line ids"))
+    return problems
+
+
+def file_sha256(path: Path) -> str | None:
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as handle:
+            while chunk := handle.read(1 << 20):
+                digest.update(chunk)
+    except OSError:
+        return None
+    return digest.hexdigest()
+
+
+def freshness_problems(files: dict[str, SourceFile], ingested_sha: dict[str, str]) -> list[Problem]:
+    """Files whose bytes are no longer the ones the warehouse holds (edited since the last run)."""
+    problems = []
+    for path, sha in sorted(ingested_sha.items()):
+        source = files.get(path)
+        if source is not None and file_sha256(source.path) != sha:
+            problems.append(Problem("stale", f"{path!r} changed since it was ingested; run the pipeline again"))
+    return problems
+
+
+# --- tables: DuckDB queries over the published Parquet ----------------------------------------
+
+
+def staging_views(sql_dir: Path) -> dict[str, str]:
+    """Name -> SQL of the staging views (the only models ``check`` needs), in build order."""
+    models = discover_models(sql_dir)
+    return {name: models[name].sql for name in run_order(models)
+            if models[name].path.parent.name == "staging"}
+
+
+def table_tests(sql_dir: Path, views: set[str]) -> dict[str, str]:
+    """The data tests of sql/tests that need only staging views, plus the ledger rules."""
+    reference = re.compile(r"\{\{\s*ref\(\s*['\"]([^'\"]+)['\"]\s*\)\s*\}\}")
+    tests = {name: sql for name, sql in discover_data_tests(sql_dir).items()
+             if set(reference.findall(sql)) <= views}
+    return {**tests, **LEDGER_TESTS}
+
+
+def table_problems(parquet_dir: Path, sql_dir: Path) -> list[Problem]:
+    views = staging_views(sql_dir)
+    problems = []
+    with duckdb.connect(":memory:") as connection:
+        for name, sql in views.items():
+            connection.execute(f'create view "{name}" as\n{render(sql, parquet_dir, name)}')
+        for name, sql in table_tests(sql_dir, set(views)).items():
+            try:
+                cursor = connection.execute(render(sql, parquet_dir, name))
+                columns = [column[0] for column in cursor.description]
+                rows = cursor.fetchall()
+            except duckdb.Error as error:
+                problems.append(Problem(name, f"could not run: {error}"))
+                continue
+            if rows:
+                problems.append(Problem(name, describe_rows(columns, rows)))
+    return problems
+
+
+def describe_rows(columns: list[str], rows: list[tuple]) -> str:
+    def short(value: object) -> str:
+        text = repr(value)
+        return text if len(text) <= 60 else text[:59] + "…"
+
+    named = "; ".join(", ".join(f"{c}={short(v)}" for c, v in zip(columns, row)) for row in rows[:ROWS_NAMED])
+    more = f" (and {len(rows) - ROWS_NAMED} more)" if len(rows) > ROWS_NAMED else ""
+    return f"{len(rows)} row(s) break it: {named}{more}"
+
+
+# --- the whole check ------------------------------------------------------------------------
+
+
+def check_warehouse(settings: Settings) -> list[Problem]:
+    """Every problem of the published warehouse against the raw dir; an empty list means sound."""
+    return run_check(settings).problems
+
+
+def run_check(settings: Settings) -> CheckReport:
+    """The problems, and the counts the one-line summary reports."""
+    warehouse = Warehouse(settings.warehouse_dir)
+    walked = list(discover(settings.raw_dir, settings.max_file_bytes))
+    raw_paths = [found.source_path for found in walked]
+    files = {found.source_path: found for found in walked if isinstance(found, SourceFile)}
+    sources = warehouse.read_table("article_sources", columns=["source_path", "content_sha256"])
+    source_paths = sources.column("source_path").to_pylist()
+    reject_paths = warehouse.read_table("rejects", columns=["source_path"]).column("source_path").to_pylist()
+
+    problems = accounting_problems(raw_paths, source_paths, reject_paths)
+    problems += freshness_problems(files, dict(zip(source_paths, sources.column("content_sha256").to_pylist())))
+    if warehouse.current_snapshot() is not None:
+        problems += table_problems(settings.parquet_dir, settings.sql_dir)
+    articles = warehouse.read_table("articles", columns=["article_id"]).num_rows
+    return CheckReport(problems, files=len(raw_paths), articles=articles)
+
+
+def command_check(args: argparse.Namespace) -> int:
+    settings = Settings().with_overrides(raw_dir=getattr(args, "raw", None),
+                                         warehouse_dir=getattr(args, "warehouse", None))
+    if not settings.raw_dir.is_dir():
+        print(f"quotewire check: raw folder {settings.raw_dir} does not exist")
+        return 1
+    report = run_check(settings)
+    for problem in report.problems:
+        print(f"problem: {problem}")
+    if report.problems:
+        print(f"{len(report.problems)} problem(s): {report.files} files, {report.articles} articles")
+        return 1
+    print(f"ok: {report.files} files, {report.articles} articles")
+    return 0

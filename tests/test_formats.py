@@ -297,3 +297,22 @@ def test_body_with_single_newlines_has_a_paragraph_per_line():
     assert split_body("One.\nTwo.\r\nThree.") == ["One.", "Two.", "Three."]
     # With blank lines, they alone separate paragraphs; hard-wrapped lines stay together.
     assert split_body("One line\nwrapped.\n\nTwo.") == ["One line\nwrapped.", "Two."]
+
+
+def test_precision_mode_is_replaced_when_it_lost_the_article(monkeypatch):
+    from types import SimpleNamespace
+
+    from quotewire import formats
+
+    article = " ".join(["word"] * 200)
+    outputs = {True: "This copy is for your personal use only.", False: article}
+    monkeypatch.setattr(
+        formats, "extract_html", lambda html, favor_precision=True: SimpleNamespace(text=outputs[favor_precision])
+    )
+    assert formats.extract_article("<html></html>").text == article
+    # When precision mode keeps most of the text, its (cleaner) output is the one used.
+    outputs[True] = " ".join(["word"] * 150)
+    assert formats.extract_article("<html></html>").text == outputs[True]
+    # Precision mode finding nothing means no article, whatever the default mode scrapes.
+    outputs[True] = ""
+    assert formats.extract_article("<html></html>") is None

@@ -153,6 +153,7 @@ NOUN_LIKE_VERBS = {
     "respond", "concur", "maintain", "confirm", "add", "deny", "muse",
 }
 NOUN_LIKE_FORMS = {f for verb in NOUN_LIKE_VERBS for f in verb_forms(verb)[:2]} - {"add", "adds", "continues", "maintains", "confirms", "denies", "responds", "notes", "sings"}
+CUE_FORMS = {form for verb in REPORTING_VERBS for form in verb_forms(verb)}
 CUE_WORDS = sorted({form for verb in REPORTING_VERBS for form in verb_forms(verb)}, key=len, reverse=True)
 CUE_PATTERN = re.compile(
     r"(?<![\w'’])(" + "|".join(re.escape(p) for p in PHRASE_CUES) + "|" + "|".join(CUE_WORDS) + r")(?![\w'’])",
@@ -201,6 +202,8 @@ class Context:
     sentence_starts: list[int] = field(default_factory=list)  # every sentence of every paragraph
     lowercase_words: set[str] = field(default_factory=set)  # words the article writes in lower case
     person_forms: set[str] = field(default_factory=set)  # person mention texts, titles stripped
+    # he/she/his/her outside quotes, resolved in text order: (offset, name, salience weight)
+    pronoun_mentions: list[tuple[int, str, float]] = field(default_factory=list)
     # speakers already attributed, as (offset of their quote, name): a pronoun chain
     # ("…," he said. … "…," he added) keeps referring to the person last quoted
     speakers_so_far: list[tuple[int, str]] = field(default_factory=list)
@@ -230,12 +233,13 @@ def build_context(article: ArticleStructure, mentions: list[Mention], spans: Seq
     ordered = sorted((m for m in mentions if 0 <= m.start < m.end <= len(text)), key=lambda m: m.start)
     persons = [m for m in ordered if m.label == "PERSON" and not inside_any(m.start, intervals)]
     # a lone surname NER labelled otherwise ("Caddell" as ORG) is still that person
-    surnames = {strip_titles(m.text).split()[-1] for m in persons if len(strip_titles(m.text).split()) >= 2}
+    surnames = {tokens[-1] for m in persons if len(tokens := name_tokens(strip_titles(m.text))) >= 2}
     persons = sorted(
         persons + [m for m in ordered if m.label != "PERSON" and strip_titles(m.text) in surnames
                    and not inside_any(m.start, intervals)],
         key=lambda m: m.start,
     )
+    persons = sorted(persons + missed_surnames(masked, ordered, surnames, article), key=lambda m: m.start)
     context = Context(
         text=text,
         masked=masked,
@@ -254,7 +258,50 @@ def build_context(article: ArticleStructure, mentions: list[Mention], spans: Seq
     context.lowercase_words = set(re.findall(r"(?<![\w'’])([a-z]+)\b", masked))
     context.person_forms = {strip_titles(m.text) for m in ordered if m.label == "PERSON"}
     context.genders = infer_genders(context)
+    context.pronoun_mentions = resolve_pronoun_chain(context)
     return context
+
+
+def resolve_pronoun_chain(context: Context) -> list[tuple[int, str, float]]:
+    """Every he/she/him/his/her outside quotes, resolved in text order, each resolution
+    counting as a mention of its person for the pronouns after it: a run of "She said ...
+    She has ..." keeps its referent even when others are named in between."""
+    chain: list[tuple[int, str, float]] = []
+    context.pronoun_mentions = chain
+    for match in re.finditer(r"\b([Hh]e|[Ss]he|him|[Hh]is|[Hh]er)\b", context.masked):
+        word = match.group(1).lower()
+        gendered = "he" if word in ("he", "him", "his") else "she"
+        name = resolve_pronoun(context, gendered, match.start())
+        if name is None:
+            continue
+        if word in ("he", "she"):
+            weight = 310.0 if is_subject_at(context, match.start(), match.end()) else 230.0
+        elif word == "him":
+            weight = 180.0
+        else:
+            weight = 150.0  # his / her: a possessive
+        chain.append((match.start(), name, weight))
+    return chain
+
+
+def missed_surnames(masked: str, mentions: list[Mention], surnames: set[str], article: ArticleStructure) -> list[Mention]:
+    """Surnames of people the article names in full, where NER found nothing: a surname that is
+    also a word ("Ham", "Price") is often missed on its own, yet the article means the person."""
+    if not surnames:
+        return []
+    covered = [(m.start, m.end) for m in mentions]
+    starts = [m.start for m in mentions]
+    pattern = re.compile(r"(?<![\w'’.-])(" + "|".join(re.escape(s) for s in sorted(surnames, key=len, reverse=True)) + r")(?![\w-])")
+    found = []
+    for match in pattern.finditer(masked):
+        index = bisect_right(starts, match.start()) - 1
+        if index >= 0 and covered[index][0] <= match.start() < covered[index][1]:
+            continue
+        if any(lo <= match.start() < hi for lo, hi in covered[max(0, index - 3):index + 2]):
+            continue
+        position = next((p.position for p in article.paragraphs if p.start <= match.start() < p.end), -1)
+        found.append(Mention(match.start(), match.end(), match.group(), "PERSON", match.group(), position))
+    return found
 
 
 def mask_quotes(text: str, spans: Sequence[MarkedSpan]) -> str:
@@ -773,11 +820,17 @@ def best_name(context: Context, mention: Mention) -> str:
     return surname
 
 
+def name_tokens(name: str) -> list[str]:
+    """The words of a person's name: no possessive, no stray punctuation or quotation marks
+    ("Vanita Gupta -" -> Vanita Gupta)."""
+    tokens = [re.sub(r"[’']s?$", "", t.strip(QUOTE_CHARS + DASHES + ",;:()")) for t in name.split()]
+    return [t for t in tokens if t[:1].isalpha()]
+
+
 def clean_person_tokens(context: Context, tokens: list[str]) -> list[str]:
     """Drop leading words that are not part of a name: a word the article also writes in
     lower case ("What Obama") when a shorter form of the name exists."""
-    tokens = [re.sub(r"[’']s?$", "", t) for t in tokens if t]
-    tokens = [t for t in tokens if t]
+    tokens = name_tokens(" ".join(tokens))
     while len(tokens) >= 3 or (len(tokens) == 2 and context.lowercase_words and tokens[0].lower() in context.lowercase_words):
         if tokens[0].lower() in context.lowercase_words or " ".join(tokens[1:]) in context.person_forms:
             tokens = tokens[1:]
@@ -830,33 +883,110 @@ def resolve_bare_name(context: Context, phrase: str, start: int) -> str | None:
     return name
 
 
+PREPOSITIONS = {"of", "for", "with", "by", "against", "about", "to", "from", "under", "than", "at", "on", "in",
+                "into", "over", "between", "among", "toward", "towards", "like", "behind", "after", "before",
+                "including", "alongside", "without", "through", "during", "via", "per", "as"}
+# Words that, right after a name, show the name is the subject of a clause ("Smith said", "Smith, 69, has").
+VERBISH = {"is", "was", "are", "were", "has", "had", "have", "will", "would", "could", "can", "should", "may",
+           "might", "must", "did", "does", "do", "went", "made", "got", "gets", "took", "takes", "gave", "came",
+           "comes", "became", "seems", "seemed", "wants", "wanted", "thinks", "thought", "knows", "knew", "says",
+           "said", "told", "tells", "also", "then", "later", "once", "never", "still", "already", "just", "now"}
+PRONOUN_WINDOW_SENTENCES = 10
+
+
 def resolve_pronoun(context: Context, pronoun: str, position: int) -> str | None:
-    """The person a pronoun refers to: walking back sentence by sentence, the first person
-    (subjects come first) of compatible gender; persons named inside quotes never count."""
+    """The person a he/she refers to, by salience (in the manner of Lappin and Leass, with
+    word-level stand-ins for grammatical roles): every mention of a person in the last few
+    sentences adds weight to that person, halved for each sentence back; subjects and people
+    just quoted weigh most, possessives ("Smith's plan") and names after a preposition
+    ("under Smith") least. People of the other gender never count; persons named inside
+    quotes are not mentions at all."""
     if pronoun in PLURAL_OR_NEUTER:
         return nearest_organisation(context, position) if pronoun in ("it", "they") else None
     wanted = PRONOUN_GENDER[pronoun]
-    candidates = persons_before(context, position)
-    if not candidates:
-        return None
-    sentence_index = bisect_right(context.sentence_starts, position) - 1
-    window_start = context.sentence_starts[max(0, sentence_index - 8)] if context.sentence_starts else 0
-    named = [(m.start, best_name(context, m)) for m in candidates if m.start >= window_start]
-    quoted = [(offset, name) for offset, name in context.speakers_so_far if window_start <= offset < position]
-    # walking back sentence by sentence; within a sentence the first fitting person
-    # (subjects come first), where "fitting" means known to match or of unknown gender
-    by_sentence: dict[int, list[tuple[int, str]]] = {}
-    for offset, name in named + quoted:
-        by_sentence.setdefault(bisect_right(context.sentence_starts, offset), []).append((offset, name))
-    for sentence in sorted(by_sentence, reverse=True):
-        for _, name in sorted(by_sentence[sentence]):
-            if context.genders.get(name) in (None, wanted) and gender_of_name(context, name) in (None, wanted):
-                return name
-    for mention in reversed(candidates):
+    here = bisect_right(context.sentence_starts, position) - 1
+    window_start = context.sentence_starts[max(0, here - PRONOUN_WINDOW_SENTENCES)] if context.sentence_starts else 0
+    scores: Counter = Counter()
+    for mention in persons_before(context, position):
+        if mention.start < window_start:
+            continue
         name = best_name(context, mention)
-        if context.genders.get(name) in (None, wanted):
+        if not gender_fits(context, name, wanted):
+            continue
+        distance = here - (bisect_right(context.sentence_starts, mention.start) - 1)
+        scores[name] += mention_salience(context, mention) / 2 ** distance
+    for offset, name, weight in context.pronoun_mentions:
+        if window_start <= offset < position and gender_fits(context, name, wanted):
+            distance = here - (bisect_right(context.sentence_starts, offset) - 1)
+            scores[name] += weight / 2 ** distance
+    for offset, name in context.speakers_so_far:
+        if window_start <= offset < position and gender_fits(context, name, wanted):
+            distance = here - (bisect_right(context.sentence_starts, offset) - 1)
+            scores[name] += QUOTED_SPEAKER_SALIENCE / 2 ** distance
+    if scores:
+        return max(scores.items(), key=lambda item: item[1])[0]
+    for mention in reversed(persons_before(context, position)):
+        name = best_name(context, mention)
+        if gender_fits(context, name, wanted):
             return name
     return None
+
+
+QUOTED_SPEAKER_SALIENCE = 310
+
+
+def gender_fits(context: Context, name: str, wanted: str) -> bool:
+    return context.genders.get(name) in (None, wanted) and gender_of_name(context, name) in (None, wanted)
+
+
+def mention_salience(context: Context, mention: Mention) -> float:
+    """Weight of one mention as a referent: recency 100, a head noun (not a possessive) 80,
+    not inside a prepositional phrase 50, a subject 80."""
+    masked = context.masked
+    weight = 100.0
+    possessive = bool(re.match(r"[’']s?\b|[’']", masked[mention.end:mention.end + 2])) or mention.text.endswith(("'s", "’s"))
+    before = masked[max(0, mention.start - 60):mention.start]
+    words_before = re.findall(r"[\w’'.]+|[^\w\s]", before)
+    def title_word(word: str) -> bool:
+        return word[:1].isupper() and word.lower().rstrip(".") in TITLES
+
+    while words_before and (title_word(words_before[-1]) or (
+            words_before[-1] == "of" and len(words_before) > 1 and title_word(words_before[-2]))):
+        words_before.pop()  # the title run of "under Governor Smith", "Secretary of State Smith"
+    previous = words_before[-1].lower() if words_before else ""
+    oblique = previous in PREPOSITIONS
+    if not possessive:
+        weight += 80
+    if not oblique:
+        weight += 50
+    if not possessive and not oblique and is_subject(context, mention):
+        weight += 80
+    return weight
+
+
+def is_subject(context: Context, mention: Mention) -> bool:
+    return is_subject_at(context, mention.start, mention.end)
+
+
+def is_subject_at(context: Context, start: int, end: int) -> bool:
+    """A mention opening its sentence or clause, or followed by a verb-like word."""
+    masked = context.masked
+    sentence = bisect_right(context.sentence_starts, start) - 1
+    sentence_start = context.sentence_starts[sentence] if sentence >= 0 else 0
+    lead = masked[sentence_start:start]
+    lead_words = re.findall(r"[\w’']+", lead)
+    if not lead_words or all(w.lower() in TITLES or w.lower() in INTRO_WORDS or w[:1].isupper() for w in lead_words[-4:]) and len(lead_words) <= 4:
+        return True
+    if re.search(r",\s*$", lead) and len(lead_words) <= 8:
+        return True  # after an introductory phrase: "In an interview, Smith ..."
+    after = masked[end:end + 60]
+    after = re.sub(r"^\s*\([^)]*\)", "", after)  # "(R-Ohio)"
+    after = re.sub(r"^\s*,[^,]{1,40},", "", after)  # an appositive
+    following = re.match(r"\s+([a-z]+)", after)
+    if not following:
+        return False
+    word = following.group(1)
+    return word in VERBISH or word in CUE_FORMS or (word.endswith("ed") and len(word) > 4)
 
 
 def gender_of_name(context: Context, name: str) -> str | None:

@@ -148,3 +148,38 @@ def test_surname_labelled_as_organisation_is_still_the_person():
     article = article_from("Petra Holm leads the union.", "“We strike at dawn,” Holm said.")
     mentions = [person(article, "Petra Holm"), person(article, "Holm", label="ORG")]
     assert speakers(article, mentions) == ["Petra Holm"]
+
+
+def test_pronoun_prefers_the_subject_over_a_person_after_a_preposition():
+    article = article_from(
+        "Under Governor Ines Lund, the retired judge Alma Reyes spoke of long years.",
+        "“It was hard work,” she said.",
+    )
+    mentions = [person(article, "Alma Reyes"), person(article, "Ines Lund")]
+    assert speakers(article, mentions) == ["Alma Reyes"]
+
+
+def test_pronoun_run_keeps_its_referent_past_a_possessive_name():
+    article = article_from(
+        "Tove Lind runs the port authority.",
+        "She has faced criticism over Mira Holt's ferry contract. She said the deal was fair.",
+        "“We followed every rule,” she said.",
+    )
+    mentions = [person(article, "Tove Lind"), person(article, "Mira Holt")]
+    assert speakers(article, mentions) == ["Tove Lind"]
+
+
+def test_surname_ner_missed_still_counts_as_the_person():
+    article = article_from(
+        "Colonel Piet Ham retired last year, and Vera Soll replaced Piet Ham.",
+        "Ham went on to criticise Vera Soll's budget cuts.",
+        "“We were told to do more with less,” he said.",
+    )
+    mentions = [person(article, "Piet Ham"), person(article, "Vera Soll"), person(article, "Piet Ham", nth=1),
+                person(article, "Vera Soll", nth=1)]
+    assert speakers(article, mentions) == ["Piet Ham"]
+
+
+def test_stray_punctuation_in_a_person_mention_is_not_part_of_the_name():
+    article = article_from("Kai Berg - the deputy - met us.", "“We are ready,” he said.")
+    assert speakers(article, [person(article, "Kai Berg -")]) == ["Kai Berg"]

@@ -1,0 +1,35 @@
+"""The pipeline's own code path (structure -> NER -> quotes) on the seed article and its answer key."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from quotewire.analyse import analyse_documents, outlet_from_path, quotes_in_text
+from quotewire.decode import decode_bytes
+
+ROOT = Path(__file__).resolve().parent.parent
+GOLD = json.loads((Path(__file__).parent / "fixtures" / "sessions-immigration-judges.gold.json").read_text("utf-8"))
+
+
+def test_seed_quotes_and_speakers_equal_the_answer_key(nlp):
+    data = (ROOT / "raw" / "sessions-immigration-judges.txt").read_bytes()
+    document = decode_bytes(data, "sessions-immigration-judges.txt")
+    assert document.text == GOLD["text"]
+    predicted = [(q.start, q.end, q.text, q.kind, q.speaker) for q in quotes_in_text(nlp, document.text)]
+    expected = [(q["start"], q["end"], q["text"], q["kind"], q["speaker"]) for q in GOLD["quotes"]]
+    assert predicted == expected
+
+
+def test_batch_analysis_equals_one_by_one(nlp):
+    texts = [GOLD["text"], 'Pier opens\n\n"It is finally done," said Noor Haddad, the harbour master.\n']
+    documents = [decode_bytes(t.encode(), f"outlet/{i}.txt") for i, t in enumerate(texts)]
+    together = analyse_documents(nlp, documents)
+    alone = [analyse_documents(nlp, [d])[0] for d in documents]
+    assert [(a.article_id, a.quotes, a.mentions) for a in together] == [(a.article_id, a.quotes, a.mentions) for a in alone]
+    assert together[1].structure.outlet == "outlet"
+
+
+def test_outlet_comes_from_the_first_folder():
+    assert outlet_from_path("reuters/2024/a.txt") == "reuters"
+    assert outlet_from_path("a.txt") is None

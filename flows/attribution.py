@@ -75,7 +75,7 @@ ADVERBS = {"also", "later", "then", "has", "had", "have", "would", "will", "once
 TITLES = {"mr", "mrs", "ms", "miss", "dr", "sen", "senator", "rep", "representative", "gov", "governor",
           "president", "gen", "general", "prof", "professor", "rev", "judge", "justice", "secretary",
           "chairman", "chairwoman", "mayor", "sir", "lord", "lady", "dame", "adm", "col", "lt", "sgt",
-          "capt", "cmdr", "chief", "officer", "minister", "speaker", "leader", "former", "presidential",
+          "capt", "cmdr", "chief", "officer", "del", "delegate", "atty", "supt", "fr", "msgr", "minister", "speaker", "leader", "former", "presidential",
           "candidate", "nominee", "attorney", "vice", "state", "the", "u.s.", "us"}
 # Role nouns that say which pronoun fits (used as gender evidence from appositives/titles).
 FEMALE_WORDS = {"mrs", "ms", "miss", "madam", "dame", "lady", "spokeswoman", "congresswoman", "chairwoman",
@@ -122,7 +122,7 @@ NER_SPEAKER_LABELS = ("PERSON", "ORG", "GPE", "NORP", "FAC", "WORK_OF_ART", "PRO
 ABBREVIATIONS = {"mr", "mrs", "ms", "dr", "sen", "rep", "gov", "gen", "st", "jr", "sr", "lt", "col", "sgt",
                  "capt", "prof", "rev", "no", "vs", "inc", "corp", "co", "ltd", "u.s", "u.k", "u.n", "mt",
                  "ft", "ave", "jan", "feb", "aug", "sept", "sep", "oct", "nov", "dec", "adm", "cmdr", "d",
-                 "r", "i", "e.g", "i.e", "etc", "pres"}
+                 "r", "i", "e.g", "i.e", "etc", "pres", "del", "atty", "supt", "fr", "msgr"}
 QUOTE_CHARS = "\"“”„«»'‘’‛"
 DASHES = "—–―-"
 MASK = "x"
@@ -202,6 +202,8 @@ class Context:
     sentence_starts: list[int] = field(default_factory=list)  # every sentence of every paragraph
     lowercase_words: set[str] = field(default_factory=set)  # words the article writes in lower case
     person_forms: set[str] = field(default_factory=set)  # person mention texts, titles stripped
+    names_cache: dict[tuple[int, int, str], str] = field(default_factory=dict)
+    person_token_forms: list[tuple[int, list[str]]] | None = None
     # he/she/his/her outside quotes, resolved in text order: (offset, name, salience weight)
     pronoun_mentions: list[tuple[int, str, float]] = field(default_factory=list)
     # speakers already attributed, as (offset of their quote, name): a pronoun chain
@@ -258,6 +260,7 @@ def build_context(article: ArticleStructure, mentions: list[Mention], spans: Seq
     context.lowercase_words = set(re.findall(r"(?<![\w'’])([a-z]+)\b", masked))
     context.person_forms = {strip_titles(m.text) for m in ordered if m.label == "PERSON"}
     context.genders = infer_genders(context)
+    context.names_cache.clear()  # names chosen by a title's gender can now use the article's genders
     context.pronoun_mentions = resolve_pronoun_chain(context)
     return context
 
@@ -581,7 +584,7 @@ def sentence_ends(masked: str, start: int, end: int) -> list[int]:
     for match in SENTENCE_END.finditer(masked, start, end):
         word = re.search(r"([\w.]+)$", masked[max(start, match.start() - 12):match.start()])
         token = word.group(1).lower().rstrip(".") if word else ""
-        if token in ABBREVIATIONS or (len(token) == 1 and token.isalpha()):
+        if token in ABBREVIATIONS or re.fullmatch(r"(?:[a-z]\.)*[a-z]", token):  # "Sen.", "G.K."
             continue
         if token and set(token) == {MASK}:
             # a quote's own final stop only ends the sentence when its closing mark follows
@@ -610,7 +613,7 @@ def phrase_boundary(masked: str, start: int, limit: int) -> int:
     ).search(masked, start, limit)
     end = match.start() if match else limit
     # "said Smith." - keep an abbreviation's stop inside ("Sen." is not an end)
-    while end < limit and masked[end] == "." and re.search(r"(?:^|\s)(?:[A-Z]|Mr|Mrs|Ms|Dr|Sen|Rep|Gov|Gen|St|Jr|Lt|Col)$", masked[start:end]):
+    while end < limit and masked[end] == "." and re.search(r"(?:^|[\s.])(?:[A-Z]|Mr|Mrs|Ms|Dr|Sen|Rep|Gov|Gen|St|Jr|Sr|Lt|Col|Del|Rev|Prof|Sgt|Capt|Adm|Cmdr|Atty|Supt|Fr|Msgr)$", masked[start:end]):
         nxt = re.compile(r"[,;:!?()\[\]\"“”«»\n]|\.(?!\w)|\s(?:who|which|in|on|at|during|after)\b").search(masked, end + 1, limit)
         end = nxt.start() if nxt else limit
     return end
@@ -647,6 +650,22 @@ def subject_before(context: Context, clause_start: int, cue_start: int, sentence
         words.pop()
         if words and words[-1].group() == ",":
             words.pop()
+    words = strip_parenthesis(words)
+    if not words:
+        return None
+    if words[-1].group() == ",":
+        stripped = strip_appositive(words)
+        if stripped is None:
+            return None
+        words = strip_parenthesis(stripped)  # "Smith (R-Ohio), a member, said"
+    if not words or masked[words[-1].start()] == MASK:
+        return None
+    return noun_phrase(context, words)
+
+
+def strip_parenthesis(words: list[re.Match]) -> list[re.Match]:
+    """``Smith (R-Ohio)`` -> ``Smith``: drop a parenthesis ending the word list."""
+    words = list(words)
     if words and words[-1].group() == ")":
         depth = 0
         while words:
@@ -655,16 +674,7 @@ def subject_before(context: Context, clause_start: int, cue_start: int, sentence
             depth -= token == "("
             if depth <= 0:
                 break
-    if not words:
-        return None
-    if words[-1].group() == ",":
-        stripped = strip_appositive(words)
-        if stripped is None:
-            return None
-        words = stripped
-    if not words or masked[words[-1].start()] == MASK:
-        return None
-    return noun_phrase(context, words)
+    return words
 
 
 def sentence_subject(context: Context, sentence_start: int, limit: int) -> tuple[int, int] | None:
@@ -794,30 +804,93 @@ def best_mention_in(context: Context, start: int, end: int) -> Mention | None:
 
 
 def best_name(context: Context, mention: Mention) -> str:
-    """The speaker's full name. Organisations keep the canonical name entities.py gave them;
-    a person's name is rebuilt from the article's own forms of it, because NER spans can
-    swallow a neighbouring word ("What Obama", "Crooked Hillary Clinton") and a bare surname
-    needs the nearest full form of it (two Johnsons in one article stay apart)."""
+    """The speaker's full name (memoised per mention)."""
+    key = (mention.start, mention.end, mention.label)
+    if key not in context.names_cache:
+        context.names_cache[key] = compute_best_name(context, mention)
+    return context.names_cache[key]
+
+
+def compute_best_name(context: Context, mention: Mention) -> str:
+    """Organisations keep the canonical name entities.py gave them; a person's name is rebuilt
+    from the article's own forms of it, because NER spans can swallow a neighbouring word
+    ("What Obama", "Crooked Hillary Clinton"), a bare surname needs the nearest full form of
+    it (two Johnsons in one article stay apart), and the fullest form the article uses is the
+    canonical one ("Suu Kyi" -> "Aung San Suu Kyi")."""
+    title_gender = gender_of_title(context, mention.start)
     if mention.label != "PERSON":
         bare = strip_titles(mention.text)
         if len(bare.split()) == 1:
             # NER often labels a lone surname ORG/GPE/NORP ("Caddell said"): a person the
             # article names in full with that surname wins
-            person = full_name_for(context, bare, mention.start)
+            person = full_name_for(context, bare, mention.start, title_gender)
             if person:
                 return person
         return strip_titles(mention.name or mention.text)
     tokens = clean_person_tokens(context, strip_titles(mention.text).split())
     if len(tokens) >= 2:
-        return " ".join(tokens)
+        return " ".join(fullest_form(context, tokens))
     surname = tokens[-1] if tokens else strip_titles(mention.name or mention.text)
-    fuller = full_name_for(context, surname, mention.start)
+    fuller = full_name_for(context, surname, mention.start, title_gender)
     if fuller:
         return fuller
     canonical = strip_titles(mention.name or "")
     if len(canonical.split()) >= 2 and canonical.split()[-1].lower() == surname.lower():
         return " ".join(clean_person_tokens(context, canonical.split()))
     return surname
+
+
+NAME_SUFFIXES = {"jr", "sr", "ii", "iii", "iv"}
+
+
+def surname_of(tokens: Sequence[str]) -> str:
+    """The last word of a name that is not a suffix (Jr., III), lower case, without stops."""
+    for token in reversed(tokens):
+        word = token.lower().rstrip(".")
+        if word not in NAME_SUFFIXES:
+            return word
+    return ""
+
+
+def gender_of_title(context: Context, position: int) -> str | None:
+    """Mr/Mrs/Ms right before a mention says which of two same-surname people it is."""
+    title = re.search(r"\b(Mr|Mrs|Ms|Miss|Sir|Madam)\.?\s*$", context.text[max(0, position - 8):position])
+    if not title:
+        return None
+    return "f" if title.group(1).lower() in FEMALE_WORDS | {"madam"} else "m"
+
+
+def person_forms(context: Context) -> list[tuple[int, list[str]]]:
+    """(offset, cleaned name tokens) of every person mention named with two or more words."""
+    if context.person_token_forms is None:
+        forms = []
+        for mention in context.persons:
+            tokens = clean_person_tokens(context, strip_titles(mention.text).split())
+            if len(tokens) >= 2:
+                forms.append((mention.start, tokens))
+        context.person_token_forms = forms
+    return context.person_token_forms
+
+
+def is_subsequence(short: Sequence[str], long: Sequence[str]) -> bool:
+    remaining = iter(long)
+    return all(any(word == other for other in remaining) for word in short)
+
+
+def fullest_form(context: Context, tokens: list[str]) -> list[str]:
+    """The longest form of the name the article uses that holds all its words, in order, and
+    ends the same way: "Suu Kyi" -> "Aung San Suu Kyi", "Bobby Scott" -> "Robert C. Bobby Scott".
+    A form that only adds a suffix (Jr.) may be another person (a son): not taken."""
+    key = [t.lower().rstrip(".") for t in tokens]
+    best = tokens
+    for _, form in person_forms(context):
+        if len(form) <= len(best):
+            continue
+        form_key = [t.lower().rstrip(".") for t in form]
+        if form_key[-1] != key[-1] or not is_subsequence(key, form_key):
+            continue
+        best = form
+    return best
 
 
 def name_tokens(name: str) -> list[str]:
@@ -832,7 +905,9 @@ def clean_person_tokens(context: Context, tokens: list[str]) -> list[str]:
     lower case ("What Obama") when a shorter form of the name exists."""
     tokens = name_tokens(" ".join(tokens))
     while len(tokens) >= 3 or (len(tokens) == 2 and context.lowercase_words and tokens[0].lower() in context.lowercase_words):
-        if tokens[0].lower() in context.lowercase_words or " ".join(tokens[1:]) in context.person_forms:
+        rest_is_full_name = " ".join(tokens[1:]) in context.person_forms and (
+            tokens[1].lower() in FEMALE_FIRST_NAMES or tokens[1].lower() in MALE_FIRST_NAMES)
+        if tokens[0].lower() in context.lowercase_words or rest_is_full_name:
             tokens = tokens[1:]
             continue
         break
@@ -846,28 +921,32 @@ def strip_titles(phrase: str) -> str:
     return " ".join(words).strip(" ,.'’")
 
 
-def full_name_for(context: Context, surname: str, position: int) -> str | None:
-    """The full person name ending in ``surname``: the nearest earlier one, else the first
-    later one; failing NER, a capitalised run in the text ending in the surname."""
+def full_name_for(context: Context, surname: str, position: int, gender: str | None = None) -> str | None:
+    """The full person name ending in ``surname`` (a suffix such as Jr. aside): the nearest
+    earlier one, else the first later one, of the gender a title asks for (Mr. Obama is not
+    Michelle Obama); failing NER, a capitalised run in the text ending in the surname."""
     target = surname.lower().rstrip(".")
-    best: tuple[int, str] | None = None
-    for mention in context.persons:
-        name = " ".join(clean_person_tokens(context, strip_titles(mention.text).split()))
-        tokens = name.lower().split()
-        if len(tokens) < 2 or tokens[-1] != target:
+    best: tuple[int, list[str]] | None = None
+    for start, tokens in person_forms(context):
+        if surname_of(tokens) != target:
             continue
-        distance = position - mention.start if mention.start <= position else 10 * (mention.start - position)
+        if gender is not None and gender_of_name(context, " ".join(tokens)) not in (None, gender):
+            continue
+        distance = position - start if start <= position else 10 * (start - position)
         if best is None or distance < best[0]:
-            best = (distance, name)
+            best = (distance, tokens)
     if best is not None:
-        return best[1]
+        return " ".join(fullest_form(context, best[1]))
     pattern = re.compile(r"\b((?:(?:[A-Z]\.|[A-Z][\w'’-]+)\s+){1,3})" + re.escape(surname) + r"\b")
-    for match in pattern.finditer(context.masked):
+    # the article's prose first; failing that, a full form written only inside a quote
+    for match in [*pattern.finditer(context.masked), *pattern.finditer(context.text)]:
         words = [w for w in match.group(1).split() if w.lower().rstrip(".") not in TITLES]
         while words and words[0].lower() in context.lowercase_words:
             words = words[1:]
         if words and all(w[:1].isupper() for w in words) and not any(w.lower() in STOP_WORDS for w in words):
-            return " ".join(words + [surname])
+            name = " ".join(words + [surname])
+            if gender is None or gender_of_name(context, name) in (None, gender):
+                return name
     return None
 
 

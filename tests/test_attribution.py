@@ -183,3 +183,31 @@ def test_surname_ner_missed_still_counts_as_the_person():
 def test_stray_punctuation_in_a_person_mention_is_not_part_of_the_name():
     article = article_from("Kai Berg - the deputy - met us.", "“We are ready,” he said.")
     assert speakers(article, [person(article, "Kai Berg -")]) == ["Kai Berg"]
+
+
+def test_speaker_gets_the_fullest_name_the_article_uses():
+    article = article_from(
+        "Ximena del Campo Ruiz, the trade minister, arrived on Monday.",
+        "“Tariffs hurt both sides,” Mr. Campo Ruiz said.",
+    )
+    mentions = [person(article, "Ximena del Campo Ruiz"), person(article, "Campo Ruiz", nth=1)]
+    assert speakers(article, mentions) == ["Ximena del Campo Ruiz"]
+
+
+def test_title_picks_the_person_of_that_gender_among_same_surnames():
+    article = article_from(
+        "The first lady, Michelle Varga, spoke before her husband.",
+        "“We are not done,” Mr. Varga said.",
+    )
+    mentions = [person(article, "Michelle Varga"), person(article, "Varga", nth=1)]
+    assert speakers(article, mentions) == ["Varga"]
+
+
+def test_initials_and_abbreviated_titles_do_not_end_the_speaker_phrase():
+    article = article_from("“This is a sad day,” said Del. R.J. Oyelaran of the island district.")
+    assert speakers(article, [person(article, "R.J. Oyelaran")]) == ["R.J. Oyelaran"]
+
+
+def test_party_label_then_appositive_between_speaker_and_verb():
+    article = article_from("“They would just take it,” Rep. Ada Kurt (R-Utah), a panel member, said.")
+    assert speakers(article, [person(article, "Ada Kurt")]) == ["Ada Kurt"]

@@ -1138,6 +1138,9 @@ def role_context(context: Context, mention: Mention) -> str:
     return before + " | " + after
 
 
+ROLE_WORD_VOTE = 4
+
+
 def infer_genders(context: Context) -> dict[str, str]:
     """Gender per person name from the article itself: titles and role nouns next to the
     name (Mr, Ms, spokeswoman), then which pronoun follows the person's mentions."""
@@ -1150,17 +1153,17 @@ def infer_genders(context: Context) -> dict[str, str]:
         title = re.search(r"\b(mr|mrs|ms|miss|sir|lord|lady|dame)\.?\s*$", near)
         if title:
             tally["f" if title.group(1) in FEMALE_WORDS else "m"] += 5
-        first = name.split()[0].lower() if len(name.split()) > 1 else ""
-        if first in FEMALE_FIRST_NAMES:
-            tally["f"] += 3
-        elif first in MALE_FIRST_NAMES:
-            tally["m"] += 3
+        if len(name_tokens(strip_titles(mention.text))) < 2:
+            # a bare surname may be another person of that name (a husband, a son): only a
+            # title next to it is evidence
+            continue
         role = role_context(context, mention).lower()
         for word in re.findall(r"[a-z]+", role):
+            # the article's own word for the person outweighs the first-name prior
             if word in FEMALE_WORDS and word != "first":
-                tally["f"] += 2
+                tally["f"] += ROLE_WORD_VOTE
             elif word in MALE_WORDS:
-                tally["m"] += 2
+                tally["m"] += ROLE_WORD_VOTE
         # the first subject pronoun after the mention, in the same or next sentence
         following = text[mention.end:mention.end + 200]
         pronoun = re.search(r"\b(he|she|his|her|him)\b", following, re.IGNORECASE)
@@ -1169,6 +1172,12 @@ def infer_genders(context: Context) -> dict[str, str]:
             tally["f_pronoun" if pronoun.group(1).lower() in ("she", "her") else "m_pronoun"] += 1
     genders = {}
     for name, tally in votes.items():
+        # the first-name prior counts once per person, however often they are named
+        first = name.split()[0].lower() if len(name.split()) > 1 else ""
+        if first in FEMALE_FIRST_NAMES:
+            tally["f"] += 3
+        elif first in MALE_FIRST_NAMES:
+            tally["m"] += 3
         # pronoun votes are noisy (the pronoun may refer to someone else): capped
         tally["m"] += min(2, tally["m_pronoun"])
         tally["f"] += min(2, tally["f_pronoun"])

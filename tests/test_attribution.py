@@ -211,3 +211,22 @@ def test_initials_and_abbreviated_titles_do_not_end_the_speaker_phrase():
 def test_party_label_then_appositive_between_speaker_and_verb():
     article = article_from("“They would just take it,” Rep. Ada Kurt (R-Utah), a panel member, said.")
     assert speakers(article, [person(article, "Ada Kurt")]) == ["Ada Kurt"]
+
+
+def test_role_word_next_to_the_name_outweighs_the_first_name_prior():
+    article = article_from(
+        "“We want our day in court,” said the widow Terry Vance.",
+        "Vance spoke for an hour. Vance was calm.",
+        "“It has been too long,” she said.",
+    )
+    mentions = [person(article, "Terry Vance"), person(article, "Vance", nth=1), person(article, "Vance", nth=2)]
+    assert speakers(article, mentions)[-1] == "Terry Vance"
+
+
+def test_pronouns_after_a_bare_surname_do_not_set_the_gender_of_a_namesake():
+    article = article_from(
+        "Police stopped Bo Lark's car. Lark was shot as he stepped out. Lark was 40 and he had two children.",
+        "Mara Lark, who lived nearby, filmed it. “Please stop,” she says.",
+    )
+    mentions = [person(article, "Lark", nth=1), person(article, "Lark", nth=2), person(article, "Mara Lark")]
+    assert speakers(article, mentions) == ["Mara Lark"]

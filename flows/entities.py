@@ -204,17 +204,37 @@ def strip_leading_titles(tokens: list[str]) -> list[str]:
 
 
 def clean_form(text: str, label: str) -> str:
-    """The mention as a name: whitespace normalised, possessive, titles or leading 'the' removed."""
-    form = " ".join(text.split()).strip(EDGE_PUNCTUATION).strip()
+    """The mention as a name: whitespace normalised; for people possessive and titles removed,
+    for other names a leading 'the' removed.
+
+    Only people lose a possessive here: "McDonald's" or "Sainsbury's" is an organisation's
+    whole name. An organisation's possessive goes in ``drop_org_possessives``, when the
+    article also uses the bare name.
+    """
+    spaced = " ".join(text.split())
+    form = spaced.strip(EDGE_PUNCTUATION).strip() or spaced
     if label not in NAME_LABELS:
         return form
-    form = strip_possessive(form)
     tokens = form.split()
     if label == "PERSON":
-        tokens = strip_leading_titles(tokens)
+        tokens = strip_leading_titles(strip_possessive(form).split())
     elif label in THE_DROPPING_LABELS and len(tokens) > 1 and tokens[0].casefold() == "the":
         tokens = tokens[1:]
     return " ".join(tokens) or form
+
+
+def drop_org_possessives(forms: Sequence[str]) -> list[str]:
+    """"Harbour Wire's" -> "Harbour Wire" when the article also names "Harbour Wire", bare or
+    as the start of a longer name ("Harbour Wire Daily")."""
+    keys = [name_key(form) for form in forms]
+
+    def used_elsewhere(bare: NameKey) -> bool:
+        return any(key[: len(bare)] == bare for key in keys)
+
+    return [
+        bare if (bare := strip_possessive(form)) != form and used_elsewhere(name_key(bare)) else form
+        for form in forms
+    ]
 
 
 def name_key(form: str) -> NameKey:
@@ -332,8 +352,10 @@ def canonicalise(mentions: Sequence[Mention], text: str | None = None) -> list[M
       own NER guess is not kept; ``text`` still shows what was written.
     Value labels (DATE, MONEY, CARDINAL, ...) keep their label and whitespace-normalised text.
     """
-    forms = [clean_form(m.text, m.label) for m in mentions]
-    keys: list[NameKey | None] = [name_key(f) if m.label in NAME_LABELS else None for m, f in zip(mentions, forms)]
+    forms = drop_org_possessives([clean_form(m.text, m.label) for m in mentions])
+    keys: list[NameKey | None] = [
+        name_key(form) or None if m.label in NAME_LABELS else None for m, form in zip(mentions, forms)
+    ]
 
     labels_by_key: dict[NameKey, list[str]] = defaultdict(list)
     forms_by_key: dict[NameKey, list[str]] = defaultdict(list)

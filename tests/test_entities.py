@@ -311,3 +311,15 @@ def test_a_surname_mislabelled_as_a_title_still_names_the_person():
     text = 'Eli Stroud came. "Hello," Stroud said.'
     result = canonicalise(mentions_in(text, ("Eli Stroud", "PERSON"), ("Stroud", "WORK_OF_ART")))
     assert [(m.name, m.label) for m in result] == [("Eli Stroud", "PERSON")] * 2
+
+
+def test_an_organisation_keeps_a_possessive_that_is_part_of_its_name():
+    text = "Dunmore's opened a shop. Dunmore's sells bread."
+    result = canonicalise(mentions_in(text, ("Dunmore's", "ORG"), ("Dunmore's", "ORG")))
+    assert names(result) == ["Dunmore's", "Dunmore's"]
+
+
+def test_an_organisation_possessive_goes_when_the_bare_name_is_used_too():
+    text = "Harbour Wire Daily ran it. Harbour Wire's editor agreed."
+    result = canonicalise(mentions_in(text, ("Harbour Wire Daily", "ORG"), ("Harbour Wire's", "ORG")))
+    assert names(result) == ["Harbour Wire Daily", "Harbour Wire Daily"]

@@ -776,7 +776,8 @@ def resolve_phrase(context: Context, start: int, end: int, phrase: str, span: Ma
         return resolve_pronoun(context, lowered, start)
     words = phrase.split()
     mention = best_mention_in(context, start, end)
-    is_description = words[0].lower() in DETERMINERS or phrase[:1].islower()
+    possessive_led = len(words) >= 2 and re.search(r"[’']s$", words[0]) is not None and words[1][:1].islower()
+    is_description = words[0].lower() in DETERMINERS or phrase[:1].islower() or possessive_led
     head = re.sub(r"[^\w]", "", words[-1])
     if is_description and head[:1].islower():
         # "the Indiana governor": a name inside a description only modifies it, except for
@@ -973,16 +974,20 @@ VERBISH = {"is", "was", "are", "were", "has", "had", "have", "will", "would", "c
 PRONOUN_WINDOW_SENTENCES = 10
 
 
-def resolve_pronoun(context: Context, pronoun: str, position: int) -> str | None:
+def most_salient_person(context: Context, position: int, wanted: str | None) -> str | None:
+    return resolve_pronoun(context, {"m": "he", "f": "she"}.get(wanted or "", "they"), position, any_gender=wanted is None)
+
+
+def resolve_pronoun(context: Context, pronoun: str, position: int, any_gender: bool = False) -> str | None:
     """The person a he/she refers to, by salience (in the manner of Lappin and Leass, with
     word-level stand-ins for grammatical roles): every mention of a person in the last few
     sentences adds weight to that person, halved for each sentence back; subjects and people
     just quoted weigh most, possessives ("Smith's plan") and names after a preposition
     ("under Smith") least. People of the other gender never count; persons named inside
     quotes are not mentions at all."""
-    if pronoun in PLURAL_OR_NEUTER:
+    if pronoun in PLURAL_OR_NEUTER and not any_gender:
         return nearest_organisation(context, position) if pronoun in ("it", "they") else None
-    wanted = PRONOUN_GENDER[pronoun]
+    wanted = PRONOUN_GENDER.get(pronoun, "any")
     here = bisect_right(context.sentence_starts, position) - 1
     window_start = context.sentence_starts[max(0, here - PRONOUN_WINDOW_SENTENCES)] if context.sentence_starts else 0
     scores: Counter = Counter()
@@ -1015,6 +1020,8 @@ QUOTED_SPEAKER_SALIENCE = 310
 
 
 def gender_fits(context: Context, name: str, wanted: str) -> bool:
+    if wanted == "any":
+        return True
     return context.genders.get(name) in (None, wanted) and gender_of_name(context, name) in (None, wanted)
 
 
@@ -1085,10 +1092,14 @@ def persons_before(context: Context, position: int) -> list[Mention]:
     return context.persons[:bisect_right(starts, position - 1)]
 
 
-def nearest_organisation(context: Context, position: int) -> str | None:
+def nearest_organisation(context: Context, position: int, word: str | None = None) -> str | None:
+    """The last organisation named before ``position`` outside quotes (whose name holds
+    ``word``, when given)."""
     for mention in reversed(context.mentions):
         if mention.start < position and mention.label == "ORG" and not inside_any(mention.start, context.quote_intervals):
-            return mention.name or mention.text
+            name = mention.name or mention.text
+            if word is None or re.search(r"\b" + re.escape(word) + r"\b", name, re.IGNORECASE):
+                return name
     return None
 
 
@@ -1107,6 +1118,12 @@ def resolve_description(context: Context, phrase: str, position: int) -> str | N
     if not words:
         return None
     head = words[-1]
+    if head in ORG_HEADS:
+        # "the union", "the report": an organisation (one named with that word first), not a
+        # person whose introduction happens to hold the word
+        organisation = nearest_organisation(context, position, head) or nearest_organisation(context, position)
+        if organisation:
+            return organisation
     best: tuple[int, int, str] | None = None
     for mention in context.persons:
         role = expand_abbreviations(role_context(context, mention).lower())
@@ -1121,7 +1138,23 @@ def resolve_description(context: Context, phrase: str, position: int) -> str | N
         return best[2]
     if head in ORG_HEADS:
         return nearest_organisation(context, position)
+    if head in PERSON_HEADS or head in FEMALE_WORDS or head in MALE_WORDS:
+        # a role the article never gave anyone by name: the most salient person of a fitting
+        # gender, as for a pronoun ("the New York businessman said" after a paragraph on him)
+        gender = "f" if head in FEMALE_WORDS else "m" if head in MALE_WORDS else None
+        return most_salient_person(context, position, gender)
     return None
+
+
+# Heads of descriptions that denote one person (a role or occupation), for the salience fallback.
+PERSON_HEADS = {"businessman", "businesswoman", "candidate", "nominee", "strategist", "adviser", "advisor",
+                "aide", "spokesman", "spokeswoman", "spokesperson", "official", "senator", "governor",
+                "president", "lawmaker", "congressman", "congresswoman", "mogul", "billionaire", "developer",
+                "director", "chairman", "chairwoman", "secretary", "leader", "minister", "mayor", "judge",
+                "lawyer", "attorney", "prosecutor", "officer", "executive", "founder", "host", "anchor",
+                "reporter", "author", "writer", "columnist", "commentator", "analyst", "economist",
+                "professor", "scholar", "expert", "activist", "veteran", "pollster", "manager", "chief",
+                "democrat", "republican", "star", "actor", "actress", "singer", "rapper", "comedian"}
 
 
 def expand_abbreviations(role: str) -> str:

@@ -230,3 +230,31 @@ def test_pronouns_after_a_bare_surname_do_not_set_the_gender_of_a_namesake():
     )
     mentions = [person(article, "Lark", nth=1), person(article, "Lark", nth=2), person(article, "Mara Lark")]
     assert speakers(article, mentions) == ["Mara Lark"]
+
+
+def test_organisation_description_goes_to_the_organisation_named_with_that_word():
+    article = article_from(
+        "The Union of Ferry Pilots backs Nia Corr, whose union work began in 1990.",
+        "“She has earned it,” the union wrote.",
+    )
+    mentions = [person(article, "The Union of Ferry Pilots", "Union of Ferry Pilots", label="ORG"),
+                person(article, "Nia Corr")]
+    assert speakers(article, mentions) == ["Union of Ferry Pilots"]
+
+
+def test_unintroduced_role_falls_back_to_the_most_salient_person():
+    article = article_from(
+        "Mr. Odo Brand toured three factories on Tuesday. Brand met workers there.",
+        "“We need change,” the Denver businessman said.",
+    )
+    mentions = [person(article, "Odo Brand"), person(article, "Brand", nth=1)]
+    assert speakers(article, mentions) == ["Odo Brand"]
+
+
+def test_possessive_led_description_is_not_the_possessor():
+    article = article_from(
+        "Lena Fisk, a strategist, spoke to Mr. Pol Arden's staff.",
+        "“It was outrageous,” Arden's former strategist said.",
+    )
+    mentions = [person(article, "Lena Fisk"), person(article, "Pol Arden"), person(article, "Arden", nth=1)]
+    assert speakers(article, mentions) == ["Lena Fisk"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -91,7 +92,7 @@ def command_run(args: argparse.Namespace) -> int:
     from quotewire.flows import default_task_runner, pipeline
 
     flow = pipeline.with_options(task_runner=default_task_runner(settings.workers))
-    result = flow(raw_dir=str(settings.raw_dir), warehouse_dir=str(settings.warehouse_dir))
+    result = flow(raw_dir=str(settings.raw_dir), warehouse_dir=str(settings.warehouse_dir), show_progress=not args.quiet)
     if not args.quiet:
         from quotewire.summary import print_summary
 
@@ -101,6 +102,7 @@ def command_run(args: argparse.Namespace) -> int:
 
 def command_serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
+    prefect_defaults()
     from quotewire.flows import pipeline
 
     pipeline.serve(

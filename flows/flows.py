@@ -3,20 +3,24 @@
 
 - ``ingest``:       raw files -> Parquet snapshot (one task per batch of articles)
 - ``build_models``: Parquet -> warehouse/quotewire.duckdb + marts/*.parquet
-- ``pipeline``:     both, under one warehouse lock, then a run report artifact
+- ``pipeline``:     both, under one warehouse lock, writes warehouse/report.html, then run report artifacts
 """
 
 from __future__ import annotations
 
 import os
+from datetime import datetime, timezone
 from pathlib import Path
 
 from prefect import flow, task, unmapped
-from prefect.artifacts import create_markdown_artifact
+from prefect.artifacts import create_link_artifact, create_markdown_artifact
+from prefect.futures import as_completed
 from prefect.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner, TaskRunner
 
 from quotewire import ingest as ingest_steps
+from quotewire.html_report import report_summary_markdown, write_report
 from quotewire.models import build_models as build_models_step
+from quotewire.progress import Progress
 from quotewire.report import run_report_markdown
 from quotewire.settings import Settings
 from quotewire.store import Staging, Warehouse
@@ -43,7 +47,7 @@ def analyse_batch_task(batch, staging: Staging, spacy_model: str, max_file_bytes
 
 
 @flow(name="ingest", log_prints=True)
-def ingest(raw_dir: str | None = None, warehouse_dir: str | None = None) -> dict:
+def ingest(raw_dir: str | None = None, warehouse_dir: str | None = None, show_progress: bool = True) -> dict:
     settings = _settings(raw_dir, warehouse_dir)
     warehouse = Warehouse(settings.warehouse_dir)
     with warehouse.lock():
@@ -55,7 +59,15 @@ def ingest(raw_dir: str | None = None, warehouse_dir: str | None = None) -> dict
             plan.batches, unmapped(staging), unmapped(settings.spacy_model),
             unmapped(settings.max_file_bytes), unmapped(plan.started_at),
         )
-        results = [future.result() for future in futures]
+        batch_sizes = {future.task_run_id: len(batch) for future, batch in zip(futures, plan.batches)}
+        results_by_run = {}
+        with Progress("analysing files", quiet=not show_progress) as progress:
+            progress.start(sum(batch_sizes.values()))
+            # As they complete, so progress moves with the fastest worker; results keep batch order.
+            for future in as_completed(futures):
+                results_by_run[future.task_run_id] = future.result()
+                progress.advance(batch_sizes[future.task_run_id])
+        results = [results_by_run[future.task_run_id] for future in futures]
         return ingest_steps.finish_ingest(plan, warehouse, staging, results).as_dict()
 
 
@@ -70,13 +82,20 @@ def build_models(warehouse_dir: str | None = None) -> dict:
 
 
 @flow(name="pipeline", log_prints=True)
-def pipeline(raw_dir: str | None = None, warehouse_dir: str | None = None) -> dict:
+def pipeline(raw_dir: str | None = None, warehouse_dir: str | None = None, show_progress: bool = True) -> dict:
     settings = _settings(raw_dir, warehouse_dir)
     with Warehouse(settings.warehouse_dir).lock():
-        ingested = ingest(str(settings.raw_dir), str(settings.warehouse_dir))
+        ingested = ingest(str(settings.raw_dir), str(settings.warehouse_dir), show_progress)
         built = build_models(str(settings.warehouse_dir))
+        report_path = settings.warehouse_dir / "report.html"
+        report = write_report(settings.database_path, report_path, datetime.now(timezone.utc))
     create_markdown_artifact(
         run_report_markdown(ingested, built, settings.database_path),
         key="quotewire-run-report", description="Row counts, rejected files and top speakers of this run",
     )
+    create_markdown_artifact(
+        report_summary_markdown(report, report_path.resolve()),
+        key="quotewire-html-report", description="Where this run's HTML report is, and its top speakers",
+    )
+    create_link_artifact(report_path.resolve().as_uri(), link_text="quotewire HTML report", key="quotewire-html-report-link")
     return {"ingest": ingested, "models": built}

@@ -8,6 +8,7 @@ from typing import Sequence
 from rich.console import Console
 from rich.table import Table
 
+from quotewire.models import query
 from quotewire.report import warehouse_facts
 
 
@@ -20,19 +21,35 @@ def print_rows(columns: Sequence[str], rows: Sequence[tuple], console: Console |
     console.print(f"{len(rows)} row{'s' if len(rows) != 1 else ''}")
 
 
+DISTINCT_COUNTS_SQL = "select (select count(*) from quotes_per_speaker), (select count(*) from entity_mentions)"
+
+
+def summary_rows(ingested: dict, built: dict, table_rows: dict[str, int], n_speakers: int, n_entities: int) -> list[tuple[str, str]]:
+    """The end-of-run table as (what, value) rows: what changed in this run, then what the warehouse holds."""
+    rejects = ingested.get("rejects_by_reason") or {}
+    n_rejected = sum(rejects.values())
+    rows = [
+        ("files seen", str(ingested["files_seen"])),
+        ("articles new / unchanged / removed / rejected",
+         f"{ingested['articles_new']} / {ingested['articles_unchanged']} / {ingested['articles_removed']} / {n_rejected}"),
+    ]
+    if rejects:
+        rows.append(("rejected by reason", ", ".join(f"{r}: {n}" for r, n in sorted(rejects.items()))))
+    rows += [(f"{name} in warehouse", str(n)) for name, n in table_rows.items()]
+    rows += [("named speakers", str(n_speakers)), ("distinct entities", str(n_entities))]
+    ingest_seconds, model_seconds = ingested["seconds"], built.get("seconds", 0)
+    rows.append(("time", f"{ingest_seconds + model_seconds:.1f} s (ingest {ingest_seconds:.1f} s, models {model_seconds:.1f} s)"))
+    return rows
+
+
 def print_summary(result: dict, database_path: Path, console: Console | None = None) -> None:
     console = console or Console()
     ingested, built = result["ingest"], result["models"]
     facts = warehouse_facts(database_path)
+    (n_speakers, n_entities), = query(database_path, DISTINCT_COUNTS_SQL)[1]
     table = Table("", "", title=f"quotewire run {ingested['run_id']}", show_header=False)
-    table.add_row("files seen", str(ingested["files_seen"]))
-    table.add_row("articles new / unchanged / removed",
-                  f"{ingested['articles_new']} / {ingested['articles_unchanged']} / {ingested['articles_removed']}")
-    rejects = ingested.get("rejects_by_reason") or {}
-    table.add_row("rejected", ", ".join(f"{r}: {n}" for r, n in sorted(rejects.items())) or "0")
-    for name, n in facts["table_rows"].items():
-        table.add_row(f"{name} in warehouse", str(n))
-    table.add_row("time", f"ingest {ingested['seconds']:.1f} s, models {built.get('seconds', 0):.1f} s")
+    for what, value in summary_rows(ingested, built, facts["table_rows"], n_speakers, n_entities):
+        table.add_row(what, value)
     console.print(table)
     if facts["top_speakers"]:
         print_rows(["speaker", "quotes", "articles"], facts["top_speakers"], console)

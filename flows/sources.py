@@ -56,7 +56,9 @@ def read_documents(source: SourceFile, max_file_bytes: int) -> list[tuple[Docume
             else:
                 encoded = text.encode()
                 documents.append((ref, DecodedDocument(document_id, sha256_hex(encoded), text, "utf-8", len(encoded))))
-        return documents
+        # A dump with no records would otherwise yield nothing and be in no ledger at all.
+        return documents or [(whole, Rejection(source.source_path, "empty",
+                                               "The JSON Lines file holds no records (only blank lines).", file_sha))]
     if kind == "html":
         text = html_to_article_text(data, source.source_path)
         if text is None:

@@ -36,6 +36,7 @@ from quotewire.html_report import (
 )
 from quotewire.models import query
 from test_docs import ARTICLES, build_warehouse
+from test_flows import prefect_harness, run_pipeline, write_raw  # noqa: F401 (prefect_harness is a fixture)
 
 GENERATED = datetime(2026, 5, 3, 9, 30, tzinfo=timezone.utc)
 NASTY = 'Profits <b>fell</b> & "costs" rose</td></tr><script>window.injected = 1</script>'
@@ -301,3 +302,22 @@ def test_report_data_matches_the_marts(warehouse):
     assert data.top_speakers == query(database, "select speaker, n_quotes from quotes_per_speaker "
                                                 "order by n_quotes desc, speaker")[1][:TOP_SPEAKERS]
     assert {q.paragraph_id for q in data.speaker_quotes} == {p.paragraph_id for p in data.paragraphs}
+
+
+@pytest.mark.slow
+def test_pipeline_writes_the_report_and_links_it_as_an_artifact(prefect_harness, tmp_path):
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    raw, warehouse = write_raw(tmp_path / "raw", ARTICLES), tmp_path / "warehouse"
+    run_pipeline(raw, warehouse, workers=1)
+
+    page = (warehouse / "report.html").read_text(encoding="utf-8")
+    _, speakers = query(warehouse / "quotewire.duckdb", "select speaker from quotes_per_speaker")
+    assert len(speaker_bars(page)) == len(speakers) > 0
+    with get_client(sync_client=True) as client:
+        artifacts = client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[
+            "quotewire-html-report-link", "quotewire-html-report"])))
+    by_key = {artifact.key: artifact for artifact in artifacts}
+    assert (warehouse / "report.html").resolve().as_uri() in by_key["quotewire-html-report-link"].data
+    assert str((warehouse / "report.html").resolve()) in by_key["quotewire-html-report"].data

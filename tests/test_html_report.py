@@ -321,3 +321,14 @@ def test_pipeline_writes_the_report_and_links_it_as_an_artifact(prefect_harness,
     by_key = {artifact.key: artifact for artifact in artifacts}
     assert (warehouse / "report.html").resolve().as_uri() in by_key["quotewire-html-report-link"].data
     assert str((warehouse / "report.html").resolve()) in by_key["quotewire-html-report"].data
+
+
+@pytest.mark.slow
+def test_a_warehouse_with_no_articles_renders_a_page_that_says_so(tmp_path):
+    database = build_warehouse(tmp_path / "empty", {"empty.txt": ""})  # rejected: the warehouse has no rows
+    out = tmp_path / "report.html"
+    assert command_report(argparse.Namespace(warehouse=database.parent, out=out)) == 0
+    dom = dump_dom(out, tmp_path / "profile")
+    assert "holds no quotes or entities yet" in dom
+    assert speaker_bars(dom) == [] and quote_rows(dom) == []
+    assert 'id="speaker-select"' not in dom  # and the filter script found nothing to do without failing

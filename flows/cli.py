@@ -85,14 +85,29 @@ def _settings(args: argparse.Namespace) -> Settings:
     )
 
 
+def prefect_defaults() -> None:
+    """Defaults for runs without a configured Prefect server, set before Prefect is imported.
+    A temporary server needs longer than Prefect's 20 s to start on a busy 2-core machine,
+    and it must not try to send telemetry from a machine without internet."""
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+
 def command_run(args: argparse.Namespace) -> int:
     settings = _settings(args)
     if not settings.raw_dir.is_dir():
         raise UserError(f"raw folder {settings.raw_dir} does not exist")
-    from quotewire.flows import default_task_runner, pipeline
+    from quotewire.store import Warehouse
 
-    flow = pipeline.with_options(task_runner=default_task_runner(settings.workers))
-    result = flow(raw_dir=str(settings.raw_dir), warehouse_dir=str(settings.warehouse_dir), show_progress=not args.quiet)
+    # Taken before Prefect starts, so a second run exits at once instead of after start-up;
+    # the flows take the same lock again (it is re-entrant within a process).
+    with Warehouse(settings.warehouse_dir).lock():
+        prefect_defaults()
+        from quotewire.flows import default_task_runner, pipeline
+
+        flow = pipeline.with_options(task_runner=default_task_runner(settings.workers))
+        result = flow(raw_dir=str(settings.raw_dir), warehouse_dir=str(settings.warehouse_dir),
+                      show_progress=not args.quiet)
     if not args.quiet:
         from quotewire.summary import print_summary
 

@@ -133,9 +133,12 @@ def find_spans(text: str, paragraph: Paragraph) -> list[MarkedSpan]:
     lo, hi = paragraph.start, paragraph.end
     spans: list[MarkedSpan] = []
     covered: list[tuple[int, int]] = []
-    for opener, closer in pair_marks(double_marks(text, lo, hi)):
-        outer_end = closer.end if closer else hi
-        start, end = opener.end, closer.start if closer else hi
+    pairs = pair_marks(double_marks(text, lo, hi))
+    for index, (opener, closer) in enumerate(pairs):
+        # An opener left unclosed runs to the next quote's opening mark, or the paragraph end.
+        open_end = pairs[index + 1][0].start if index + 1 < len(pairs) else hi
+        outer_end = closer.end if closer else open_end
+        start, end = opener.end, closer.start if closer else open_end
         spans.append(MarkedSpan(start, end, opener.start, outer_end, paragraph.position, closed=closer is not None))
         covered.append((opener.start, outer_end))
     for start, end, outer_start, outer_end in single_quoted(text, lo, hi):

@@ -149,3 +149,12 @@ def test_quote_after_sentence_connective_is_direct():
     quotes = extract_quotes(article, [person(article, "Eli Varga")])
     assert quotes[0].kind == "direct"
     assert quotes[0].speaker == "Eli Varga"
+
+
+def test_unclosed_quote_stops_at_the_next_opening_mark():
+    article = article_from(
+        "“Rates will fall,” Ora Vinter said. “We expect a slow year.\n“Nobody saw this coming,” said Hal Brisk."
+    )
+    quotes = extract_quotes(article, [person(article, "Ora Vinter"), person(article, "Hal Brisk")])
+    assert texts(quotes) == ["Rates will fall,", "We expect a slow year.", "Nobody saw this coming,"]
+    assert quotes[0].speaker == "Ora Vinter" and quotes[2].speaker == "Hal Brisk"

@@ -207,3 +207,223 @@ def test_a_three_megabyte_line_becomes_an_article(tmp_path):
     ingest_serially(settings)
     sources, rejects = ledger(settings)
     assert rejects == {} and list(sources) == ["long.txt"]
+
+
+# --- crash safety: SIGKILL at known points, then a re-run ---------------------------------------
+
+# The child runs ingest (batch size 1) and the model build in plain python. PAUSE names where
+# it stops: it writes MARKER and sleeps there until killed. The pauses wrap library calls from
+# the outside, so the pipeline code carries no test hooks.
+CHILD = r'''
+import os, sys, time
+from pathlib import Path
+import quotewire.ingest, quotewire.store
+from quotewire.models import build_models
+from quotewire.settings import Settings
+
+raw, warehouse, pause, marker = sys.argv[1:5]
+settings = Settings().with_overrides(raw_dir=Path(raw), warehouse_dir=Path(warehouse), batch_size=1)
+
+def stop_here():
+    Path(marker).write_text(str(os.getpid()))
+    while True:
+        time.sleep(1)
+
+def pause_on_call(module, name, call_number):
+    real, calls = getattr(module, name), [0]
+    def paused(*args, **kwargs):
+        calls[0] += 1
+        if calls[0] == call_number:
+            stop_here()
+        return real(*args, **kwargs)
+    setattr(module, name, paused)
+
+if pause.startswith("batch:"):  # before analysing batch k; batches 1..k-1 are written
+    pause_on_call(quotewire.ingest, "analyse_batch", int(pause.split(":")[1]))
+elif pause == "publish":  # staging renamed to its final name, parquet link not yet swapped
+    pause_on_call(quotewire.store.os, "symlink", 1)
+quotewire.ingest.ingest_serially(settings)
+if pause.startswith("replace:"):  # model build: k-th os.replace (1 = the database, 2 = first mart)
+    pause_on_call(os, "replace", int(pause.split(":")[1]))
+build_models(settings.parquet_dir, settings.database_path, settings.marts_dir, settings.sql_dir)
+'''
+
+RUN_COLUMNS = ("run_id", "ingested_at", "first_seen")  # when a row was made; everything else must match
+
+
+def crash_corpus(root: Path, version: int) -> Path:
+    """Version 1: eight articles. Version 2: two added, one edited, one deleted, one duplicated."""
+    texts = {f"desk{i % 2}/story{i}.txt": article(f"month {i}") + f"\nStory number {i}.\n" for i in range(8)}
+    if version == 2:
+        texts.update({f"desk2/new{i}.txt": article(f"new {i}") for i in range(2)})
+        texts["desk0/story0.txt"] = article("edited")
+        texts["desk1/copy-of-3.txt"] = texts["desk1/story3.txt"]
+        del texts["desk1/story5.txt"]
+        (root / "desk1" / "story5.txt").unlink(missing_ok=True)
+    for relative, text in texts.items():
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        (root / relative).write_text(text)
+    (root / "broken.txt").write_bytes(b"\x89PNG\r\n\x1a\n")
+    return root
+
+
+def run_child(raw: Path, warehouse: Path, pause: str, marker: Path) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", CHILD, str(raw), str(warehouse), pause, str(marker)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def wait_for(marker: Path, process: subprocess.Popen, seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while not marker.exists():
+        assert process.poll() is None, f"child exited with {process.returncode} before its pause"
+        assert time.monotonic() < deadline, "child never reached its pause"
+        time.sleep(0.05)
+
+
+def snapshot_tables(settings: Settings) -> dict[str, list[tuple]]:
+    """Every published table and mart as sorted rows, without the when-made columns."""
+    tables = {}
+    with duckdb.connect(":memory:") as connection:
+        for name in ("articles", "paragraphs", "quotes", "entities", "article_sources", "rejects"):
+            tables[name] = _rows(connection, f"{settings.parquet_dir}/{name}/*.parquet")
+        for mart in sorted(settings.marts_dir.glob("*.parquet")):
+            tables[f"mart:{mart.stem}"] = _rows(connection, str(mart))
+    return tables
+
+
+def _rows(connection, glob: str) -> list[tuple]:
+    columns = [row[0] for row in connection.execute(f"describe select * from read_parquet('{glob}')").fetchall()]
+    kept = ", ".join(f'"{c}"' for c in columns if c not in RUN_COLUMNS)
+    return connection.execute(f"select {kept} from read_parquet('{glob}') order by all").fetchall()
+
+
+def assert_published_warehouse_is_readable(settings: Settings, expected_articles: int) -> None:
+    """What readers see after the kill: the last published snapshot, whole and consistent."""
+    from quotewire.check import table_problems
+
+    warehouse = Warehouse(settings.warehouse_dir)
+    for part in warehouse.current_snapshot().rglob("*.parquet"):
+        pq.read_table(part)
+    assert warehouse.read_table("articles").num_rows == expected_articles
+    assert table_problems(settings.parquet_dir, settings.sql_dir) == []
+    with duckdb.connect(str(settings.database_path), read_only=True) as connection:
+        assert connection.execute("select count(*) from article_summary").fetchone()[0] > 0
+
+
+@pytest.fixture(scope="module")
+def clean_run(tmp_path_factory):
+    """The tables of an uninterrupted run over version 2 of the corpus (version 1 ingested first)."""
+    root = tmp_path_factory.mktemp("clean")
+    settings = Settings().with_overrides(raw_dir=crash_corpus(root / "raw", 1), warehouse_dir=root / "warehouse",
+                                         batch_size=1)
+    ingest_serially(settings)
+    crash_corpus(settings.raw_dir, 2)
+    ingest_serially(settings)
+    build(settings)
+    return snapshot_tables(settings)
+
+
+@pytest.mark.parametrize("pause", ["batch:1", "batch:3", "publish", "replace:1", "replace:2"])
+def test_a_killed_run_leaves_the_warehouse_readable_and_a_rerun_completes_it(pause, tmp_path, clean_run):
+    settings = Settings().with_overrides(raw_dir=crash_corpus(tmp_path / "raw", 1),
+                                         warehouse_dir=tmp_path / "warehouse", batch_size=1)
+    ingest_serially(settings)
+    build(settings)
+    crash_corpus(settings.raw_dir, 2)
+
+    marker = tmp_path / "paused"
+    child = run_child(settings.raw_dir, settings.warehouse_dir, pause, marker)
+    try:
+        wait_for(marker, child)
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait(30)
+    after_ingest = pause.startswith("replace:")  # the ingest itself was published before the kill
+    assert_published_warehouse_is_readable(settings, expected_articles=9 if after_ingest else 8)
+
+    ingest_serially(settings)
+    build(settings)
+    assert snapshot_tables(settings) == clean_run
+    assert check_warehouse(settings) == []
+    leftovers = [p.name for p in settings.warehouse_dir.rglob("*") if ".tmp-" in p.name or p.name.endswith(".staging")]
+    assert leftovers == [] or pause.startswith("replace:"), leftovers
+
+
+# --- concurrency ------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_a_second_cli_run_exits_with_75_naming_the_holder(tmp_path):
+    settings = Settings().with_overrides(raw_dir=crash_corpus(tmp_path / "raw", 1), warehouse_dir=tmp_path / "warehouse")
+    marker = tmp_path / "paused"
+    holder = run_child(settings.raw_dir, settings.warehouse_dir, "batch:1", marker)  # holds the run lock
+    try:
+        wait_for(marker, holder)
+        second = subprocess.run([str(Path(sys.executable).parent / "quotewire"), "run", "--quiet", "--workers", "1",
+                                 "--raw", str(settings.raw_dir), "--warehouse", str(settings.warehouse_dir)],
+                                capture_output=True, text=True, timeout=180)
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait(30)
+    assert second.returncode == 75
+    assert f"quotewire: warehouse {settings.warehouse_dir} is in use by pid {holder.pid}" in second.stderr
+    assert Warehouse(settings.warehouse_dir).current_snapshot() is None  # the second run wrote nothing
+    assert ingest_serially(settings).articles_new == 8  # the killed holder's lock died with it
+
+
+def test_readers_see_the_old_or_the_new_warehouse_during_rebuilds(tmp_path):
+    """An analyst's queries (DuckDB mart tables, mart Parquet, the published Parquet) while the
+    warehouse is rebuilt again and again: every answer is a whole old or new state.
+
+    Not covered, because it fails: the stg_* *views* of quotewire.duckdb glob
+    ``parquet/<table>/*.parquet`` through the symlink, so a query whose glob ran before a publish
+    opens the listed names in the *new* snapshot and can fail with "Cannot open file" (or mix
+    the two snapshots' part-all files). See the report of this issue."""
+    from quotewire.models import query
+
+    raw = crash_corpus(tmp_path / "raw", 1)
+    settings = Settings().with_overrides(raw_dir=raw, warehouse_dir=tmp_path / "warehouse", batch_size=2)
+    ingest_serially(settings)
+    build(settings)
+    extra = [raw / "extra" / f"e{i}.txt" for i in range(2)]
+    states = {8, 8 + len(extra)}  # article counts of the two raw dirs the rebuilds alternate between
+    analyst = duckdb.connect(str(settings.database_path), read_only=True)  # open across every rebuild
+
+    seen: set[tuple[str, int]] = set()
+    errors: list[str] = []
+    stop = threading.Event()
+
+    def read_forever() -> None:
+        readers = {
+            "database": lambda: query(settings.database_path, "select count(*) from article_summary")[1][0][0],
+            "parquet": lambda: Warehouse(settings.warehouse_dir).read_table("articles").num_rows,
+            "mart": lambda: pq.read_table(settings.marts_dir / "article_summary.parquet").num_rows,
+        }
+        while not stop.is_set():
+            for name, read in readers.items():
+                try:
+                    seen.add((name, read()))
+                except Exception as error:  # noqa: BLE001 - any failure to read is the finding
+                    errors.append(f"{name}: {type(error).__name__}: {error}")
+
+    reader = threading.Thread(target=read_forever)
+    reader.start()
+    try:
+        for cycle in range(4):
+            for path in extra:
+                if cycle % 2 == 0:
+                    path.parent.mkdir(exist_ok=True)
+                    path.write_text(article(path.stem))
+                else:
+                    path.unlink()
+            ingest_serially(settings)
+            build(settings)
+    finally:
+        stop.set()
+        reader.join(60)
+    assert errors == []
+    assert {count for _, count in seen} <= states
+    assert {count for name, count in seen if name == "parquet"} == states  # the reader did overlap rebuilds
+    assert {name for name, _ in seen} == {"database", "parquet", "mart"}
+    assert analyst.execute("select count(*) from article_summary").fetchone()[0] == 8  # its file, unchanged
+    analyst.close()

@@ -128,12 +128,49 @@ def pair_marks(marks: list[Mark]) -> list[tuple[Mark, Mark | None]]:
     return pairs
 
 
+def is_straight(text: str, mark: Mark) -> bool:
+    """Straight marks (\", '', ``) are one family, typographic ones (“ ” „ « ») the other."""
+    return text[mark.start] in "\"'`"
+
+
+def pair_by_family(text: str, marks: list[Mark]) -> list[tuple[Mark, Mark | None]]:
+    """Pair a paragraph's marks, keeping a quote nested in the other family's marks inside it.
+
+    A straight-quoted passage may quote someone with typographic marks (or the reverse):
+    when each family pairs up on its own without loose ends and one family's quotes all sit
+    inside the other's, the inner quotes belong to the outer one. Otherwise the marks are
+    paired together, so a quote opened with one family and closed with the other still pairs.
+    """
+    mixed = pair_marks(marks)
+    straight = [m for m in marks if is_straight(text, m)]
+    typographic = [m for m in marks if not is_straight(text, m)]
+    if not straight or not typographic:
+        return mixed
+    families = [pair_marks(straight), pair_marks(typographic)]
+    for pairs, family in zip(families, (straight, typographic)):
+        if 2 * len(pairs) != len(family) or not all(is_clean_pair(o, c) for o, c in pairs):
+            return mixed  # a stray or unclosed mark: the families are not used consistently
+    for outer, inner in (families, families[::-1]):
+        spans = [(o.start, o.end, c.end) for o, c in outer if c is not None]
+        # Nested: inside an outer quote, and not opening together with it ("“…).
+        nested = [any(s <= o.start and c.end <= e and o.start != s_end for s, s_end, e in spans)
+                  for o, c in inner if c is not None]
+        if all(nested):
+            return outer
+    return mixed
+
+
+def is_clean_pair(opener: Mark, closer: Mark | None) -> bool:
+    """A pair whose opener sits where a quote can open and closer where one can close."""
+    return closer is not None and opener.can_open and closer.can_close and not (closer.can_open and not closer.can_close)
+
+
 def find_spans(text: str, paragraph: Paragraph) -> list[MarkedSpan]:
     """Quoted spans of one paragraph: double-quoted ones, and single-quoted ones outside them."""
     lo, hi = paragraph.start, paragraph.end
     spans: list[MarkedSpan] = []
     covered: list[tuple[int, int]] = []
-    pairs = pair_marks(double_marks(text, lo, hi))
+    pairs = pair_by_family(text, double_marks(text, lo, hi))
     for index, (opener, closer) in enumerate(pairs):
         # An opener left unclosed runs to the next quote's opening mark, or the paragraph end.
         open_end = pairs[index + 1][0].start if index + 1 < len(pairs) else hi

@@ -158,3 +158,15 @@ def test_unclosed_quote_stops_at_the_next_opening_mark():
     quotes = extract_quotes(article, [person(article, "Ora Vinter"), person(article, "Hal Brisk")])
     assert texts(quotes) == ["Rates will fall,", "We expect a slow year.", "Nobody saw this coming,"]
     assert quotes[0].speaker == "Ora Vinter" and quotes[2].speaker == "Hal Brisk"
+
+
+def test_typographic_quotes_inside_a_straight_quote_belong_to_it():
+    article = article_from('"Critics call the plan “too slow” or “too costly,” but it works," Rae Tolle said.')
+    quotes = extract_quotes(article, [person(article, "Rae Tolle")])
+    assert texts(quotes) == ["Critics call the plan “too slow” or “too costly,” but it works,"]
+    assert quotes[0].kind == "direct"
+
+
+def test_marks_of_both_families_still_pair_when_used_as_one_pair():
+    article = article_from('“We are ready," Nils Oberg said. "The team is fit.”')
+    assert texts(extract_quotes(article, [])) == ["We are ready,", "The team is fit."]

@@ -1179,6 +1179,10 @@ def infer_genders(context: Context) -> dict[str, str]:
     name (Mr, Ms, spokeswoman), then which pronoun follows the person's mentions."""
     votes: dict[str, Counter] = {}
     text = context.masked
+    names_by_surname: dict[str, set[str]] = {}
+    for mention in context.persons:
+        name = best_name(context, mention)
+        names_by_surname.setdefault(surname_of(name.split()), set()).add(name)
     for mention in context.persons:
         name = best_name(context, mention)
         tally = votes.setdefault(name, Counter())
@@ -1188,7 +1192,12 @@ def infer_genders(context: Context) -> dict[str, str]:
             tally["f" if title.group(1) in FEMALE_WORDS else "m"] += 5
         if len(name_tokens(strip_titles(mention.text))) < 2:
             # a bare surname may be another person of that name (a husband, a son): only a
-            # title next to it is evidence
+            # title next to it is evidence, or, for a person no other evidence genders and
+            # no other named person shares the surname with, the pronoun that follows
+            if len(names_by_surname[surname_of(name.split())]) == 1:
+                pronoun = re.search(r"\b(he|she|his|her|him)\b", text[mention.end:mention.end + 200], re.IGNORECASE)
+                if pronoun and not re.search(r"\b[A-Z][a-z]+\b", text[mention.end:mention.end + pronoun.start()]):
+                    tally["f_bare" if pronoun.group(1).lower() in ("she", "her") else "m_bare"] += 1
             continue
         role = role_context(context, mention).lower()
         for word in re.findall(r"[a-z]+", role):
@@ -1214,6 +1223,8 @@ def infer_genders(context: Context) -> dict[str, str]:
         # pronoun votes are noisy (the pronoun may refer to someone else): capped
         tally["m"] += min(2, tally["m_pronoun"])
         tally["f"] += min(2, tally["f_pronoun"])
+        if tally["m"] == tally["f"] == 0:
+            tally["m"], tally["f"] = tally["m_bare"], tally["f_bare"]
         if tally["m"] != tally["f"]:
             genders[name] = "m" if tally["m"] > tally["f"] else "f"
             continue

@@ -14,6 +14,7 @@ section line onto the headline ("Jeff Sessions\\n\\nJeff Sessions Tells ...") in
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import re
 from collections import Counter, defaultdict
@@ -26,6 +27,7 @@ import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from quotewire.attribution import FEMALE_FIRST_NAMES, MALE_FIRST_NAMES
 from quotewire.document import ArticleStructure, Mention, Paragraph
 from quotewire.settings import DEFAULT_SPACY_MODEL, FALLBACK_SPACY_MODELS
 
@@ -131,7 +133,15 @@ def recognise(nlp: Language, articles: Sequence[ArticleStructure], batch_size: i
     docs = nlp.pipe(paragraph_stream(articles), as_tuples=True, batch_size=batch_size)
     for doc, (article_index, paragraph) in docs:
         found[article_index].extend(mentions_in_paragraph(doc, paragraph))
-    return [canonicalise(mentions, text=article.text) for mentions, article in zip(found, articles)]
+    return [resolve_mentions(mentions, article) for mentions, article in zip(found, articles)]
+
+
+def resolve_mentions(mentions: Sequence[Mention], article: ArticleStructure) -> list[Mention]:
+    """One article's raw NER mentions made into its entity mentions: over-extended spans
+    trimmed (``trim_spans``), canonical names (``canonicalise``), then the later mentions NER
+    missed added (``match_aliases``). Linear regex work per article, no model."""
+    trimmed = trim_spans(mentions, article)
+    return match_aliases(canonicalise(trimmed, text=article.text), article)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -162,7 +172,7 @@ PERSON_TITLES: tuple[tuple[str, ...], ...] = tuple(
             "secretary", "home secretary", "foreign secretary", "chancellor", "minister", "speaker",
             "mayor", "judge", "justice", "chief justice", "ambassador", "commissioner", "sheriff",
             "gen", "lt", "col", "maj", "capt", "cmdr", "adm", "sgt", "cpl", "pvt", "det", "insp",
-            "rev", "reverend", "fr", "father", "bishop", "cardinal", "pope", "king", "queen", "prince",
+            "rev", "reverend", "fr", "father", "del", "delegate", "bishop", "cardinal", "pope", "king", "queen", "prince",
             "princess", "chairman", "chairwoman", "chief executive", "ceo", "coach", "first lady",
             "former", "acting", "then", "late", "deputy", "interim", "incoming", "outgoing",
         ],
@@ -182,9 +192,11 @@ INITIALS_STOPWORDS = frozenset({"of", "and", "for", "the", "&", "on", "in", "to"
 ACRONYM_DEFINITION = re.compile(r"\s*\(\s*([A-Z][A-Za-z0-9&.\-]{1,11})\s*\)")
 
 EDGE_PUNCTUATION = "\"“”«»()[]{},;:"
+QUOTE_MARKS = "\"“”‘’«»"
 POSSESSIVE = re.compile(r"(?:['’]s|(?<=s)['’])$", re.IGNORECASE)
 
 NameKey = tuple[str, ...]
+NAME_SUFFIXES = frozenset({"jr", "sr", "ii", "iii", "iv"})
 
 
 def strip_possessive(form: str) -> str:
@@ -239,7 +251,7 @@ def drop_org_possessives(forms: Sequence[str]) -> list[str]:
 
 def name_key(form: str) -> NameKey:
     """What two spellings of one name share: casefolded tokens without trailing periods."""
-    return tuple(token.casefold().rstrip(".") or token for token in form.split())
+    return tuple(token.strip(QUOTE_MARKS).casefold().rstrip(".") or token for token in form.split())
 
 
 def is_subsequence(short: NameKey, long: NameKey) -> bool:
@@ -290,12 +302,47 @@ def acronym_definitions(mentions: Sequence[Mention], keys: Sequence[NameKey | No
     return definitions
 
 
+def last_name_key(key: NameKey) -> NameKey:
+    """The surname of a person's name key, a suffix (Jr., III) aside."""
+    words = [word for word in key[1:] if word not in NAME_SUFFIXES]
+    return words[-1:] and (words[-1],) or ()
+
+
+LOCATIVE = re.compile(r"\b(?:in|from|to|across|near|at|of|outside|inside)\s+$", re.IGNORECASE)
+
+
+def surnames_mislabelled(
+    labels_by_key: dict[NameKey, list[str]],
+    starts: dict[NameKey, list[int]],
+    text: str | None,
+) -> frozenset[NameKey]:
+    """One-word names NER tagged mostly ORG (or, with ``text``, GPE/LOC) that are the surname
+    of a person the article names in full: "Roe said" with "Ann Roe" earlier is Ann Roe, whatever
+    the label. A GPE is only taken when the article never writes it as a place ("in Roe")."""
+    person_surnames = {
+        last_name_key(key) for key, labels in labels_by_key.items() if len(key) >= 2 and "PERSON" in labels
+    }
+    found = set()
+    for key, labels in labels_by_key.items():
+        top = labels_in_the_running(labels)
+        if len(key) != 1 or key not in person_surnames or "PERSON" in top:
+            continue
+        if "ORG" in top:
+            found.add(key)
+        elif text is not None and top <= {"GPE", "LOC"} and not any(
+            LOCATIVE.search(text, max(0, start - 12), start) for start in starts[key]
+        ):
+            found.add(key)
+    return frozenset(found)
+
+
 def fuller_names(
     key: NameKey,
     labels: frozenset[str],
     forms: dict[NameKey, str],
     group_labels: dict[NameKey, frozenset[str]],
     definitions: dict[NameKey, NameKey],
+    mislabelled_surnames: frozenset[NameKey] = frozenset(),
 ) -> set[NameKey]:
     """The longer names in the article that this name may be a short form of.
 
@@ -311,11 +358,26 @@ def fuller_names(
             continue
         if may_be_person and "PERSON" in other_labels and is_subsequence(key, other):
             candidates.add(other)  # surname, first name, or name without middle name
+        elif key in mislabelled_surnames and "PERSON" in other_labels and last_name_key(other) == key:
+            candidates.add(other)  # a surname NER tagged ORG ("Roe said" -> ORG)
         if "ORG" in labels and "ORG" in other_labels and other[: len(key)] == key:
             candidates.add(other)  # "BuzzFeed" -> "BuzzFeed News"
+        if "ORG" in labels and "ORG" in other_labels and len(key) >= 2 and other[-len(key):] == key:
+            candidates.add(other)  # "Security Council" -> "United Nations Security Council"
+        if "ORG" in labels and "ORG" in other_labels and abbreviates_head(key, other, forms[key]):
+            candidates.add(other)  # "U.N. Security Council" -> "United Nations Security Council"
         if "PERSON" not in other_labels and looks_like_acronym(forms[key]) and expands_acronym(key, other):
             candidates.add(other)  # "NAIJ", "US" -> "United States"
     return candidates
+
+
+def abbreviates_head(key: NameKey, other: NameKey, form: str) -> bool:
+    """"U.N. Security Council" is "United Nations Security Council": an acronym standing for
+    the words before the same tail."""
+    tail = len(key) - 1
+    if tail < 1 or len(other) <= len(key) or other[len(other) - tail:] != key[1:]:
+        return False
+    return looks_like_acronym(form.split()[0]) and expands_acronym(key[:1], other[: len(other) - tail])
 
 
 def nearest_preceding(candidates: set[NameKey], position: int, starts: dict[NameKey, list[int]]) -> NameKey:
@@ -338,15 +400,19 @@ def canonicalise(mentions: Sequence[Mention], text: str | None = None) -> list[M
       paragraphs ("BuzzFeed" PERSON here, ORG there); the labels with the top count decide
       which rules below apply to the name.
     - PERSON: a name whose tokens appear in order in a longer PERSON name is that person
-      ("Sessions", "Jeff" -> "Jeff Sessions"); titles and possessives are already gone.
-    - ORG: a token prefix of a longer ORG is it ("BuzzFeed" -> "BuzzFeed News"); an acronym
+      ("Sessions", "Jeff" -> "Jeff Sessions"); titles and possessives are already gone. A
+      one-word ORG that is a full name's surname is that person too, and counts as PERSON
+      for the label (the small model often tags a lone surname ORG); so is a one-word
+      GPE/LOC surname the article never writes as a place (``surnames_mislabelled``).
+    - ORG: a token prefix of a longer ORG is it ("BuzzFeed" -> "BuzzFeed News"), and so is a
+      suffix of two or more tokens ("Security Council" -> "United Nations Security Council"); an acronym
       defined in parentheses after a name (needs ``text``), or equal to a longer non-person
       name's initials, is that name ("NAIJ" -> "National Association of Immigration Judges").
     - Chains resolve to the end ("Sessions" -> "Jeff Sessions" -> "Jeff B. Sessions").
     - Ambiguity (a short name fits several different full names, e.g. two people sharing a
       surname): the full name mentioned nearest before the mention wins; if none comes before,
-      the nearest after. For an ORG prefix fitting several ORGs ("Apple": "Apple Music",
-      "Apple TV") no link is made: the short name most likely names the parent.
+      the nearest after. For an ORG prefix (or suffix) fitting several ORGs ("Apple": "Apple
+      Music", "Apple TV") no link is made: the short name most likely names the parent.
     - Label: every mention of one thing gets the thing's majority label (ties: the label of
       the fullest name), so one entity is not split across labels in the tables. The row's
       own NER guess is not kept; ``text`` still shows what was written.
@@ -368,8 +434,10 @@ def canonicalise(mentions: Sequence[Mention], text: str | None = None) -> list[M
     group_labels = {key: labels_in_the_running(labels) for key, labels in labels_by_key.items()}
     first_form = {key: group[0] for key, group in forms_by_key.items()}
     definitions = acronym_definitions(mentions, keys, text)
+    mislabelled = surnames_mislabelled(labels_by_key, starts, text)
     candidates = {
-        key: fuller_names(key, group_labels[key], first_form, group_labels, definitions) for key in group_labels
+        key: fuller_names(key, group_labels[key], first_form, group_labels, definitions, mislabelled)
+        for key in group_labels
     }
 
     def resolve(key: NameKey, position: int) -> NameKey:
@@ -380,17 +448,18 @@ def canonicalise(mentions: Sequence[Mention], text: str | None = None) -> list[M
         roots = {resolve(option, position) for option in options}
         if len(roots) == 1:
             return roots.pop()
-        if "PERSON" not in group_labels[key] and all(option[: len(key)] == key for option in options):
-            # Only ORG prefix links compete (a PERSON tie would also allow the person rule).
-            return key  # ambiguous ORG prefix: leave it alone
+        if "PERSON" not in group_labels[key] and all(key in (option[: len(key)], option[-len(key):]) for option in options):
+            # Only ORG prefix/suffix links compete (a PERSON tie would also allow the person rule).
+            return key  # ambiguous ORG prefix or suffix: leave it alone
         return resolve(nearest_preceding(options, position, starts), position)
 
     roots = [resolve(key, mention.start) if key is not None else None for mention, key in zip(mentions, keys)]
 
     cluster_labels: dict[NameKey, list[str]] = defaultdict(list)
-    for mention, root in zip(mentions, roots):
+    for mention, key, root in zip(mentions, keys, roots):
         if root is not None:
-            cluster_labels[root].append(mention.label)
+            person_surname = key in mislabelled and root != key and "PERSON" in group_labels[root]
+            cluster_labels[root].append("PERSON" if person_surname else mention.label)
 
     def cluster_label(root: NameKey) -> str:
         counts = Counter(cluster_labels[root])
@@ -405,6 +474,244 @@ def canonicalise(mentions: Sequence[Mention], text: str | None = None) -> list[M
         replace(mention, name=form) if root is None else replace(mention, name=display[root], label=label_of[root])
         for mention, form, root in zip(mentions, forms, roots)
     ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Span repair (before canonical names) and alias matching (after)
+# ---------------------------------------------------------------------------------------------
+
+# A dash with space around it (or an em/horizontal bar dash) never sits inside one name:
+# "Scott - Jane Roe" is two names glued by NER.
+SPACED_DASH = re.compile(r"\s+[-–—―]+\s+|\s*[—―]+\s*")
+TOKEN = re.compile(r"\S+")
+LOWERCASE_WORD = re.compile(r"(?<![\w'’-])([a-z][a-z]+)(?![\w'’-])")
+# Single title words (from PERSON_TITLES) that may stand before a surname: "Sen. Roe", "General Roe".
+TITLE_WORDS = frozenset(word for title in PERSON_TITLES for word in title) | {"general", "gen", "state", "u.s"}
+# Common given names ("Crooked Ann Roe": the span starts before the person's first name).
+COMMON_FIRST_NAMES = FEMALE_FIRST_NAMES | MALE_FIRST_NAMES
+# Lower-case words that begin a surname ("de Blasio", "van Gogh", "bin Laden").
+NAME_PARTICLES = frozenset({"de", "da", "di", "del", "della", "der", "den", "van", "von", "bin", "ibn", "al", "el",
+                            "la", "le", "du", "dos", "das", "ter", "ten", "zu", "y"})
+# Kinds of paragraph written in title case, where capitalised words glue onto a name.
+TITLE_CASE_KINDS = frozenset({"headline", "dek", "section"})
+
+
+def lowercase_words(text: str) -> frozenset[str]:
+    """Words the article writes in lower case somewhere: a capitalised one of them next to a
+    name is a common word in title case ("Obama Speech"), not part of the name."""
+    return frozenset(LOWERCASE_WORD.findall(text))
+
+
+def person_token_sets(mentions: Sequence[Mention]) -> list[tuple[int, tuple[str, ...]]]:
+    """(index, name tokens) of every PERSON mention, titles and possessive gone."""
+    return [
+        (i, tuple(clean_form(m.text, "PERSON").split())) for i, m in enumerate(mentions) if m.label == "PERSON"
+    ]
+
+
+def trimmed(mention: Mention, text: str, start: int, end: int, label: str | None = None) -> Mention:
+    return replace(mention, start=start, end=end, text=text[start:end], name=text[start:end],
+                   label=label or mention.label)
+
+
+def trim_spans(mentions: Sequence[Mention], article: ArticleStructure) -> list[Mention]:
+    """Repair NER spans that run past a name, using only the article's own evidence:
+
+    - a spaced dash splits a span in two ("Roe - Jane Doe" -> "Roe", "Jane Doe");
+    - trailing capitalised words the article also writes in lower case come off a PERSON
+      span when what is left ends in a word of another person mention ("Obama Speech",
+      "Roe Hid Past Health" in a headline -> "Obama", "Roe");
+    - a word between a title and a person's full name the article uses on its own comes off
+      ("Miss Universe Ana Roe" -> "Ana Roe");
+    - in a title-case paragraph (headline, dek, section) a span that opens with a person's
+      full name used elsewhere is that name ("Jane Roe Tells Judges" -> "Jane Roe").
+    """
+    text = article.text
+    split: list[Mention] = []
+    for mention in join_nicknames(mentions, text):
+        if mention.label in NAME_LABELS and SPACED_DASH.search(mention.text):
+            offset = mention.start
+            for part in SPACED_DASH.split(mention.text):
+                begin = text.index(part, offset) if part else offset
+                if part.strip(EDGE_PUNCTUATION).strip():
+                    split.append(trimmed(mention, text, begin, begin + len(part)))
+                offset = begin + len(part)
+        else:
+            split.append(mention)
+    lower = lowercase_words(text)
+    persons = person_token_sets(split)
+    full_forms = {tokens for _, tokens in persons if len(tokens) >= 2}
+    kinds = {p.position: p.kind for p in article.paragraphs}
+
+    def words_of_others(index: int) -> set[str]:
+        return {word for i, tokens in persons if i != index for word in tokens}
+
+    repaired: list[Mention] = []
+    for index, mention in enumerate(split):
+        if mention.label not in NAME_LABELS:
+            repaired.append(mention)
+            continue
+        tokens = [(t.start() + mention.start, t.end() + mention.start, t.group()) for t in TOKEN.finditer(mention.text)]
+        title_case = kinds.get(mention.paragraph_position) in TITLE_CASE_KINDS
+        if title_case and len(tokens) >= 3:
+            words = [w for _, _, w in tokens]
+            glued = next((n for n in range(len(words) - 1, 1, -1) if tuple(words[:n]) in full_forms), None)
+            if glued is not None:
+                repaired.append(trimmed(mention, text, tokens[0][0], tokens[glued - 1][1], "PERSON"))
+                continue
+        if mention.label == "PERSON":
+            # stray marks at either end ("Roe -", "Ann Roe ''") and a leading determiner or
+            # other lower-case word ("a Roe", "the Ann Roe"); name particles (de, van) stay
+            while tokens and not any(c.isalnum() for c in tokens[-1][2]):
+                tokens.pop()
+            while len(tokens) > 1 and (not any(c.isalnum() for c in tokens[0][2])
+                                       or (tokens[0][2][:1].islower() and tokens[0][2] not in NAME_PARTICLES)):
+                tokens.pop(0)
+            if tokens and (tokens[0][0], tokens[-1][1]) != (mention.start, mention.end):
+                mention = trimmed(mention, text, tokens[0][0], tokens[-1][1])
+        if mention.label == "PERSON" and len(tokens) >= 2:
+            others = words_of_others(index)
+            keep = len(tokens)
+            # title case: every capitalised word may be a common word
+            while keep > 1 and tokens[keep - 1][2][:1].isupper() and (
+                    tokens[keep - 1][2].casefold() in lower or (title_case and tokens[keep - 1][2] not in others)):
+                keep -= 1
+            if keep < len(tokens) and tokens[keep - 1][2].strip(EDGE_PUNCTUATION) in others:
+                mention = trimmed(mention, text, tokens[0][0], tokens[keep - 1][1])
+                tokens = tokens[:keep]
+            if len(tokens) >= 3:
+                rest = tuple(w for _, _, w in tokens[1:])
+                before = text[max(0, tokens[0][0] - 20):tokens[0][0]].split()
+                after_title = bool(before) and before[-1].casefold().rstrip(".") in TITLE_WORDS
+                if rest in full_forms and (after_title or tokens[0][2].casefold() in lower
+                                           or rest[0].casefold() in COMMON_FIRST_NAMES):
+                    mention = trimmed(mention, text, tokens[1][0], tokens[-1][1])
+        repaired.append(mention)
+    return repaired
+
+
+# A name with a quoted nickname before the surname: Robert C. "Bobby" Roe. NER splits it
+# at the quotation marks.
+NICKNAMED = re.compile(r"(?<![\w'’])(?:[A-Z][\w'’-]*\.?\s+){1,3}[\"“][A-Z][\w.'’-]*[\"”]\s+[A-Z][\w'’-]+")
+
+
+def join_nicknames(mentions: Sequence[Mention], text: str) -> list[Mention]:
+    """One PERSON mention for a nicknamed name NER cut in pieces ('Ann "Nan' + 'Roe'): from
+    the first PERSON piece to the surname."""
+    joined: list[Mention] = list(mentions)
+    if '"' not in text and "“" not in text:
+        return joined
+    for match in NICKNAMED.finditer(text):
+        pieces = [m for m in joined if m.start < match.end() and match.start() < m.end]
+        persons = [m for m in pieces if m.label == "PERSON"]
+        if not persons or not all(match.start() <= m.start and m.end <= match.end() + 1 for m in pieces):
+            continue
+        start = min(m.start for m in persons)
+        whole = trimmed(persons[0], text, start, match.end(), "PERSON")
+        joined = [m for m in joined if m not in pieces]
+        joined.append(whole)
+    return sorted(joined, key=lambda m: m.start)
+
+
+def surname(tokens: Sequence[str]) -> str | None:
+    """The last word of a person's name that is not a suffix (Jr., III)."""
+    for token in reversed(tokens[1:]):
+        if token.casefold().rstrip(".") not in NAME_SUFFIXES:
+            return token
+    return None
+
+
+def is_other_name_word(word: str, text: str, start: int, paragraph_start: int,
+                       lower: frozenset[str], person_words: set[str]) -> bool:
+    """Whether a capitalised word right before a surname makes it someone else's name: not a
+    title ("Sen."), not a word the article writes in lower case, and, opening a sentence,
+    a word some person's name holds or a common first name ("Later Roe" is Roe)."""
+    if not word[:1].isupper() or word.casefold().rstrip(".") in TITLE_WORDS or word.casefold() in lower:
+        return False
+    lead = text[paragraph_start:start].rstrip(" \t\xa0\"“‘'(")
+    if not lead or lead[-1] in ".!?:":
+        return word in person_words or word.casefold() in COMMON_FIRST_NAMES
+    return True
+
+
+def match_aliases(mentions: Sequence[Mention], article: ArticleStructure) -> list[Mention]:
+    """Alias matching: the later mentions of a named thing that NER missed.
+
+    The small model often tags a person once and then misses the bare surname repeated
+    through the article. For each PERSON and ORG entity the article names, its canonical
+    name and the other multi-word forms NER found for it (and for a person the surname;
+    for an organisation its one-word forms, "NAIJ") are searched for in every paragraph:
+    capitalised and word-bounded as written, outside every existing mention. A surname is
+    only the person's when no other capitalised word stands before it ("Heidi Roe" is not
+    "Ted Roe") or after it ("Roe Foundation"), and not at a sentence start when the article
+    also uses the word in lower case ("Price rose"). A surname two people share goes to the
+    one named nearest before (as ``canonicalise`` does); a form that is also another
+    entity's name ("Washington" the place) is not matched. One regex pass per article.
+    """
+    text = article.text
+    named = [m for m in mentions if m.label in ("PERSON", "ORG") and m.name]
+    if not named:
+        return list(mentions)
+    owners: dict[str, set[tuple[str, str]]] = defaultdict(set)  # form -> {(name, label)}
+    surnames: set[str] = set()
+    for mention in named:
+        entity = (mention.name, mention.label)
+        owners[mention.name].add(entity)
+        form = clean_form(mention.text, mention.label)
+        if len(form.split()) >= 2 or (mention.label == "ORG" and looks_like_acronym(form)):
+            owners[form].add(entity)
+        if mention.label == "PERSON" and (last := surname(mention.name.split())):
+            owners[last].add(entity)
+            surnames.add(last)
+    # a form that is the whole name of an entity of another kind is that entity's
+    other_names = {clean_form(m.text, m.label) for m in mentions if m.label in NAME_LABELS - {"PERSON", "ORG"}}
+    forms = [f for f in owners if f[:1].isupper() and len(f) >= 2 and f not in other_names]
+    if not forms:
+        return list(mentions)
+    pattern = re.compile(
+        r"(?<![\w'’.-])(" + "|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True)) + r")(?![\w-]|['’][a-rt-z])"
+    )
+    ordered = sorted(mentions, key=lambda m: m.start)
+    starts = [m.start for m in ordered]
+    # where each entity's own mentions are, to settle a shared surname
+    positions: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for mention in named:
+        positions[(mention.name, mention.label)].append(mention.start)
+    lower = lowercase_words(text)
+    person_words = {word for m in mentions if m.label == "PERSON" for word in m.name.split()}
+    paragraph_starts = [p.start for p in article.paragraphs]
+    added: list[Mention] = []
+    for match in pattern.finditer(text):
+        start, end, form = match.start(), match.end(), match.group(1)
+        index = bisect.bisect_right(starts, end - 1) - 1
+        if any(m.start < end and start < m.end for m in ordered[max(0, index - 3):index + 1]):
+            continue  # inside (or overlapping) a mention NER found
+        p_index = bisect.bisect_right(paragraph_starts, start) - 1
+        if p_index < 0 or not (article.paragraphs[p_index].start <= start and end <= article.paragraphs[p_index].end):
+            continue
+        paragraph = article.paragraphs[p_index]
+        candidates = owners[form]
+        if len(form.split()) == 1 and any(label == "PERSON" for _, label in candidates):
+            previous = re.search(r"([\w'’.-]+)[ \t\xa0]+$", text[max(paragraph.start, start - 40):start])
+            if previous and is_other_name_word(previous.group(1), text, previous.start(1) + max(paragraph.start, start - 40),
+                                               paragraph.start, lower, person_words):
+                continue  # another first name ("Heidi Roe") or a longer name
+            if re.match(r"[ \t\xa0]+[A-Z]", text[end:end + 3]):
+                continue  # "Roe Foundation", "Roe Tells"
+            lead = text[paragraph.start:start].rstrip(" \t\xa0\"“‘'(")
+            if form.casefold() in lower and (not lead or lead[-1] in ".!?:"):
+                continue  # a sentence-opening common word
+        if len(candidates) > 1:
+            before = {c: max((p for p in positions[c] if p < start), default=None) for c in candidates}
+            known = [c for c in candidates if before[c] is not None]
+            if form not in surnames or not known:
+                continue  # a full form two entities share: leave it
+            candidates = {max(known, key=lambda c: before[c])}
+        [(name, label)] = candidates
+        added.append(Mention(start, end, form, label, name, paragraph.position))
+    if not added:
+        return list(mentions)
+    return sorted([*mentions, *added], key=lambda m: m.start)
 
 
 def entity_id(name: str) -> str:

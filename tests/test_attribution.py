@@ -258,3 +258,14 @@ def test_possessive_led_description_is_not_the_possessor():
     )
     mentions = [person(article, "Lena Fisk"), person(article, "Pol Arden"), person(article, "Arden", nth=1)]
     assert speakers(article, mentions) == ["Lena Fisk"]
+
+
+def test_pronouns_after_a_bare_surname_gender_a_person_nothing_else_genders():
+    # "Tamsin Reyk" has no title, role word or listed first name: only the pronoun after the
+    # bare surname says who "he" can be; nobody else is named Reyk
+    article = article_from(
+        "Tamsin Reyk hosts a show. Reyk said he would stay. Ms. Ona Pell disagreed.",
+        "“It is done,” she said.",
+    )
+    mentions = [person(article, "Tamsin Reyk"), person(article, "Reyk", nth=1), person(article, "Ona Pell")]
+    assert speakers(article, mentions) == ["Ona Pell"]

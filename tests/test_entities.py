@@ -7,6 +7,7 @@ one test runs the real model on a small invented article.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pytest
 import spacy
@@ -20,6 +21,7 @@ from quotewire.entities import (
     entity_id,
     load_nlp,
     recognise,
+    resolve_mentions,
     resolve_model_name,
 )
 from quotewire.settings import DEFAULT_SPACY_MODEL, FALLBACK_SPACY_MODELS
@@ -323,3 +325,146 @@ def test_an_organisation_possessive_goes_when_the_bare_name_is_used_too():
     text = "Harbour Wire Daily ran it. Harbour Wire's editor agreed."
     result = canonicalise(mentions_in(text, ("Harbour Wire Daily", "ORG"), ("Harbour Wire's", "ORG")))
     assert names(result) == ["Harbour Wire Daily", "Harbour Wire Daily"]
+
+
+# --- resolve_mentions: span repair and alias matching ------------------------------------------
+
+
+def article_with(text: str, *spans: tuple[str, str], kinds: tuple[str, ...] = ()) -> tuple[ArticleStructure, list[Mention]]:
+    """An article of blank-line paragraphs (kinds given in order, then body) and raw mentions
+    for (surface, label) pairs found in order, each in its own paragraph's position."""
+    article = structure_from_blank_lines(text)
+    article.paragraphs = [replace(p, kind=kinds[p.position]) if p.position < len(kinds) else p
+                          for p in article.paragraphs]
+    mentions = []
+    for mention in mentions_in(text, *spans):
+        position = next(p.position for p in article.paragraphs if p.start <= mention.start < p.end)
+        mentions.append(replace(mention, paragraph_position=position))
+    return article, mentions
+
+
+def named(mentions: list[Mention]) -> list[tuple[str, str, str]]:
+    return [(m.text, m.label, m.name) for m in mentions]
+
+
+def test_alias_matching_adds_the_surnames_ner_missed():
+    text = "Orla Penhallow won the vote.\n\nLater Penhallow thanked staff, and Penhallow's aides cheered."
+    article, raw = article_with(text, ("Orla Penhallow", "PERSON"))
+    result = resolve_mentions(raw, article)
+    assert named(result) == [("Orla Penhallow", "PERSON", "Orla Penhallow"),
+                             ("Penhallow", "PERSON", "Orla Penhallow"), ("Penhallow", "PERSON", "Orla Penhallow")]
+    assert [m.paragraph_position for m in result] == [0, 1, 1]
+    assert all(text[m.start:m.end] == m.text for m in result)
+
+
+def test_alias_matching_skips_another_first_name_a_longer_name_and_a_common_word():
+    text = ("Orla Penhallow spoke, but Bram Penhallow did not. The Penhallow Trust paid.\n\n"
+            "Price rose. Ivo Price agreed, and Price left.\n\nA price was set.")
+    article, raw = article_with(text, ("Orla Penhallow", "PERSON"), ("Ivo Price", "PERSON"))
+    added = [m for m in resolve_mentions(raw, article) if m not in raw]
+    assert [(m.text, m.start) for m in added] == [("Price", text.index("Price left"))]
+
+
+def test_alias_matching_gives_a_shared_surname_to_the_person_named_nearest_before():
+    text = "Ted Garrow spoke. Then Garrow sat.\n\nNell Garrow replied. Garrow was brief."
+    article, raw = article_with(text, ("Ted Garrow", "PERSON"), ("Nell Garrow", "PERSON"))
+    result = resolve_mentions(raw, article)
+    assert [m.name for m in result] == ["Ted Garrow", "Ted Garrow", "Nell Garrow", "Nell Garrow"]
+
+
+def test_alias_matching_leaves_a_surname_that_names_a_place():
+    text = "Iris Dunmore lives in Dunmore.\n\nShe liked Dunmore."
+    article, raw = article_with(text, ("Iris Dunmore", "PERSON"), ("Dunmore", "GPE"))
+    assert resolve_mentions(raw, article) == canonicalise(raw, text=text)
+
+
+def test_alias_matching_finds_an_organisation_full_name_and_its_acronym():
+    text = "The Guild of Kite Makers (GKM) met.\n\nLater the Guild of Kite Makers voted, and GKM said so."
+    article, raw = article_with(text, ("The Guild of Kite Makers", "ORG"), ("GKM", "ORG"))
+    result = resolve_mentions(raw, article)
+    assert [m.name for m in result] == ["Guild of Kite Makers"] * 4
+    assert [m.label for m in result] == ["ORG"] * 4
+
+
+def test_a_spaced_dash_splits_a_span_into_two_names():
+    text = "Pell Arnott met Arnott - Jo Vance, who left."
+    article, raw = article_with(text, ("Pell Arnott", "PERSON"), ("Arnott - Jo Vance", "PERSON"))
+    result = resolve_mentions(raw, article)
+    assert [(m.text, m.name) for m in result] == [("Pell Arnott", "Pell Arnott"), ("Arnott", "Pell Arnott"),
+                                                  ("Jo Vance", "Jo Vance")]
+
+
+def test_a_trailing_common_word_in_title_case_comes_off_a_person():
+    text = "Ada Quell spoke after the speech.\n\nWatch: Quell Speech at the Dock"
+    article, raw = article_with(text, ("Ada Quell", "PERSON"), ("Quell Speech", "PERSON"))
+    assert [m.name for m in resolve_mentions(raw, article)] == ["Ada Quell", "Ada Quell"]
+
+
+def test_a_surname_ending_in_a_word_the_article_never_writes_in_lower_case_keeps_it():
+    text = "Ada Quell met Tom Speech. Quell Speech was his cousin."
+    article, raw = article_with(text, ("Ada Quell", "PERSON"), ("Tom Speech", "PERSON"), ("Quell Speech", "PERSON"))
+    assert "Quell Speech" in [m.name for m in resolve_mentions(raw, article)]
+
+
+def test_a_headline_name_glued_to_the_next_words_is_the_name():
+    text = "Ada Quell Tells Dockers To Strike\n\nAda Quell spoke on Monday."
+    article, raw = article_with(text, ("Ada Quell Tells Dockers", "ORG"), ("Ada Quell", "PERSON"),
+                                kinds=("headline",))
+    result = resolve_mentions(raw, article)
+    assert named(result) == [("Ada Quell", "PERSON", "Ada Quell"), ("Ada Quell", "PERSON", "Ada Quell")]
+
+
+def test_stray_marks_and_a_leading_article_come_off_a_person_span():
+    text = 'Rosa Lind spoke. "Not a Rosa Lind," he said. Rosa Lind -'
+    article, raw = article_with(text, ("Rosa Lind", "PERSON"), ("a Rosa Lind", "PERSON"), ("Rosa Lind -", "PERSON"))
+    assert [m.text for m in resolve_mentions(raw, article)] == ["Rosa Lind"] * 3
+
+
+def test_a_word_between_a_title_and_a_full_name_is_not_the_name():
+    text = "The former Miss Harbour Nina Veldt spoke. Nina Veldt smiled."
+    article, raw = article_with(text, ("Harbour Nina Veldt", "PERSON"), ("Nina Veldt", "PERSON"))
+    assert [m.name for m in resolve_mentions(raw, article)] == ["Nina Veldt", "Nina Veldt"]
+
+
+def test_a_double_surname_is_kept_whole():
+    text = "Ilario Bosch Ferran spoke. Bosch Ferran left."
+    article, raw = article_with(text, ("Ilario Bosch Ferran", "PERSON"), ("Bosch Ferran", "PERSON"))
+    assert [m.name for m in resolve_mentions(raw, article)] == ["Ilario Bosch Ferran"] * 2
+
+
+def test_a_nicknamed_name_cut_by_ner_is_one_person():
+    text = 'Rep. Walter J. "Wally" Crane spoke. Wally Crane left.'
+    article, raw = article_with(text, ('Walter J. "Wally', "PERSON"), ("Crane", "ORG"), ("Wally Crane", "PERSON"))
+    result = resolve_mentions(raw, article)
+    assert named(result) == [('Walter J. "Wally" Crane', "PERSON", 'Walter J. "Wally" Crane'),
+                             ("Wally Crane", "PERSON", 'Walter J. "Wally" Crane')]
+
+
+def test_a_surname_tagged_org_is_the_person():
+    text = "Lena Ostrova arrived. Ostrova said no. Ostrova left. Ostrova slept."
+    result = canonicalise(mentions_in(text, ("Lena Ostrova", "PERSON"), ("Ostrova", "ORG"), ("Ostrova", "ORG"),
+                                      ("Ostrova", "PERSON")))
+    assert [(m.name, m.label) for m in result] == [("Lena Ostrova", "PERSON")] * 4
+
+
+def test_a_surname_tagged_as_a_place_is_the_person_unless_written_as_a_place():
+    text = "Lena Ostrova arrived. Ostrova said no."
+    result = canonicalise(mentions_in(text, ("Lena Ostrova", "PERSON"), ("Ostrova", "GPE")), text=text)
+    assert [m.name for m in result] == ["Lena Ostrova"] * 2
+    text = "Lena Ostrova arrived in Ostrova."
+    result = canonicalise(mentions_in(text, ("Lena Ostrova", "PERSON"), ("Ostrova", "GPE")), text=text)
+    assert [m.name for m in result] == ["Lena Ostrova", "Ostrova"]
+
+
+def test_an_organisation_suffix_and_an_acronym_head_name_the_full_organisation():
+    text = "The Northern Kite Safety Board met. The Safety Board and the N.K. Safety Board agreed."
+    result = canonicalise(mentions_in(text, ("The Northern Kite Safety Board", "ORG"), ("The Safety Board", "ORG"),
+                                      ("the N.K. Safety Board", "ORG")))
+    assert names(result) == ["Northern Kite Safety Board"] * 3
+
+
+def test_an_organisation_suffix_shared_by_two_organisations_is_left_alone():
+    text = "The Kite Safety Board and the Boat Safety Board met; the Safety Board chose."
+    result = canonicalise(mentions_in(text, ("The Kite Safety Board", "ORG"), ("the Boat Safety Board", "ORG"),
+                                      ("the Safety Board", "ORG")))
+    assert names(result) == ["Kite Safety Board", "Boat Safety Board", "Safety Board"]

@@ -254,6 +254,24 @@ REPORTING_WORD_BEFORE = re.compile(
     re.IGNORECASE,
 )
 
+# Verbs of voicing or writing words that introduce an utterance of its own when the quote
+# starts like a sentence (chanted "No more cuts!"), but a fragment otherwise (wrote "soon").
+SPEECH_VERB_BEFORE = re.compile(
+    r"\b(?:chant(?:s|ed|ing)?|yell(?:s|ed|ing)?|shout(?:s|ed|ing)?|scream(?:s|ed|ing)?|"
+    r"sing(?:s|ing)?|sang|exclaim(?:s|ed|ing)?|writing|typed|tweeting|posted|posting|"
+    r"declar(?:es|ed|ing)|proclaim(?:s|ed|ing)|announc(?:es|ed|ing)|caution(?:s|ed|ing)?|"
+    r"warn(?:s|ed|ing)|insist(?:s|ed|ing)|admit(?:s|ted|ting))\s*$",
+    re.IGNORECASE,
+)
+
+
+def starts_capitalised(text: str, span: MarkedSpan) -> bool:
+    """The quoted content's first letter is upper case."""
+    for char in text[span.start:span.end]:
+        if char.isalpha():
+            return char.isupper()
+    return False
+
 
 def classify_kind(text: str, span: MarkedSpan, attributed: bool) -> str:
     """``direct`` when the quote stands as an utterance of its own, ``partial`` when it is a
@@ -267,6 +285,8 @@ def classify_kind(text: str, span: MarkedSpan, attributed: bool) -> str:
         return "direct"
     if REPORTING_WORD_BEFORE.search(text, max(0, i - 20), i + 1):
         return "direct"
+    if SPEECH_VERB_BEFORE.search(text, max(0, i - 20), i + 1) and starts_capitalised(text, span):
+        return "direct"  # chanted "No more cuts!": an utterance of its own after a speech verb
     if starts_sentence_after_one_word(text, i):
         return "direct"  # But "…," he added: a connective, then the utterance
     return "partial"

@@ -170,3 +170,9 @@ def test_typographic_quotes_inside_a_straight_quote_belong_to_it():
 def test_marks_of_both_families_still_pair_when_used_as_one_pair():
     article = article_from('“We are ready," Nils Oberg said. "The team is fit.”')
     assert texts(extract_quotes(article, [])) == ["We are ready,", "The team is fit."]
+
+
+def test_utterance_after_a_speech_verb_is_direct_but_a_fragment_is_partial():
+    article = article_from('The strikers chanted "Fair pay now!" outside the depot.', 'Their leader warned "soon" and left.')
+    kinds = {q.text: q.kind for q in extract_quotes(article, [])}
+    assert kinds == {"Fair pay now!": "direct", "soon": "partial"}

@@ -231,6 +231,11 @@ def build_models(parquet_dir: Path, database_path: Path, marts_dir: Path, sql_di
     ``ModelError`` when a model cannot be built.
     """
     started = time.perf_counter()
+    # Views point at the snapshot itself, not through the `parquet` symlink: a query that
+    # lists files before a publish swaps the link and opens them after would otherwise
+    # find them gone, and the views always agree with the marts built beside them.
+    # (store.SNAPSHOTS_KEPT keeps the snapshot of the published database on disk.)
+    parquet_dir = parquet_dir.resolve()
     models = discover_models(sql_dir)
     order = run_order(models)
     tests = discover_data_tests(sql_dir)

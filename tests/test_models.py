@@ -424,7 +424,7 @@ def test_empty_tables_build_fine(tmp_path):
         assert pq.read_table(tmp_path / "marts" / f"{name}.parquet").num_rows == 0
 
 
-def test_views_follow_the_parquet_symlink_and_work_from_any_directory(tmp_path, monkeypatch):
+def test_views_read_the_snapshot_they_were_built_on_from_any_directory(tmp_path, monkeypatch):
     snapshot_1 = write_parquet(tmp_path / "snap-1", corpus())
     snapshot_2 = write_parquet(tmp_path / "snap-2", {})
     (tmp_path / "warehouse").mkdir()
@@ -435,9 +435,12 @@ def test_views_follow_the_parquet_symlink_and_work_from_any_directory(tmp_path, 
     monkeypatch.chdir(tmp_path)
     database = tmp_path / "warehouse" / "quotewire.duckdb"
     assert query(database, "select count(*) from stg_articles") == (["count_star()"], [(3,)])
-    # The publisher swaps the link: views read the new snapshot (marts wait for the next build).
+    # The publisher swaps the link: views and marts keep agreeing on the snapshot they were
+    # built from until the next build, and no query can list one snapshot and read another.
     link.unlink()
     link.symlink_to(snapshot_2)
+    assert query(database, "select count(*) from stg_articles")[1] == [(3,)]
+    build_models(link, database, tmp_path / "warehouse" / "marts", SQL_DIR)
     assert query(database, "select count(*) from stg_articles")[1] == [(0,)]
 
 

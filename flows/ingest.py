@@ -71,6 +71,7 @@ class IngestPlan:
     previous_rejects: pa.Table
     dropped_article_ids: set[str]
     files_seen: int
+    first_publish: bool = False
 
     @property
     def has_changes(self) -> bool:
@@ -85,7 +86,8 @@ class IngestPlan:
             self.previous_rejects.column("reason").to_pylist(),
         ))
         current_rejects = {(r.source_path, r.reason) for r in self.rejects}
-        return bool(self.batches or self.dropped_article_ids or previous_paths != current
+        # The first run publishes even an empty raw dir: the models need tables to read.
+        return bool(self.first_publish or self.batches or self.dropped_article_ids or previous_paths != current
                     or previous_rejects != current_rejects)
 
 
@@ -162,6 +164,7 @@ def plan_ingest(settings: Settings, warehouse: Warehouse, now: datetime | None =
         batches=batches, rejects=rejects, previous_sources=previous_sources,
         previous_rejects=previous_rejects,
         dropped_article_ids=set(previous_paths_of) - kept, files_seen=files_seen,
+        first_publish=warehouse.current_snapshot() is None,
     )
 
 

@@ -176,3 +176,15 @@ def test_html_jsonl_and_gzip_sources_become_articles(settings, raw):
     assert "Ana Duarte" in quotes.column("speaker").to_pylist()
 
     assert ingest_serially(settings).published is False  # and all of it is incremental
+
+
+def test_an_empty_raw_dir_still_publishes_empty_tables_for_the_models(tmp_path):
+    from quotewire.models import build_models
+
+    (tmp_path / "raw").mkdir()
+    settings = Settings().with_overrides(raw_dir=tmp_path / "raw", warehouse_dir=tmp_path / "warehouse")
+    assert ingest_serially(settings).published is True
+    warehouse = Warehouse(settings.warehouse_dir)
+    result = build_models(warehouse.parquet_link, settings.database_path, settings.marts_dir, settings.sql_dir)
+    assert result.row_counts["quotes_per_speaker"] == 0
+    assert ingest_serially(settings).published is False

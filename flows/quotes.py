@@ -279,10 +279,19 @@ def classify_kind(text: str, span: MarkedSpan, attributed: bool) -> str:
     i = span.outer_start - 1
     while i >= 0 and text[i] in " \t\xa0":
         i -= 1
+    if is_heading(text, span):
+        return "partial"
+    if i >= 0 and text[i] == "," and CLAUSE_WORD_BEFORE_COMMA.search(text, max(0, i - 15), i):
+        return "partial"  # said that, "…": the writer's clause goes on into the quote
     if i < 0 or text[i] == "\n" or text[i] in SENTENCE_BOUNDARY_BEFORE:
         return "direct"
-    if text[i] in "\"“”'’‘":
-        return "direct"
+    if text[i] in QUOTE_CHARS:
+        # Right after another quote: a new utterance when that one ended a sentence ("Stop."
+        # "Now."), a list of fragments otherwise (a "nasty," "sick" man).
+        j = i
+        while j >= 0 and text[j] in QUOTE_CHARS + " \t\xa0":
+            j -= 1
+        return "direct" if j < 0 or text[j] == "\n" or ends_sentence(text, i) else "partial"
     if REPORTING_WORD_BEFORE.search(text, max(0, i - 20), i + 1):
         return "direct"
     if SPEECH_VERB_BEFORE.search(text, max(0, i - 20), i + 1) and starts_capitalised(text, span):
@@ -301,4 +310,40 @@ def starts_sentence_after_one_word(text: str, last_char: int) -> bool:
     if match is None or match.group(1).lower() not in SENTENCE_CONNECTIVES:
         return False
     before = text[:last_char + 1 - len(match.group(1))].rstrip(" \t\xa0")
-    return not before or before[-1] in ".!?\n\"”"
+    return not before or before[-1] == "\n" or ends_sentence(text, len(before) - 1)
+
+
+QUOTE_CHARS = "\"“”'’‘`"
+
+
+def ends_sentence(text: str, last_char: int) -> bool:
+    """text[last_char] ends a sentence: . ! ? or … possibly followed by closing quote marks."""
+    i = last_char
+    while i >= 0 and text[i] in QUOTE_CHARS:
+        i -= 1
+    return i >= 0 and text[i] in ".!?…"
+
+
+# A complementiser or conjunction then a comma: said that, "…" / because, "…".
+CLAUSE_WORD_BEFORE_COMMA = re.compile(
+    r"\b(?:that|because|as|including|like|and|or|but|which|who|whom|whose|where|when|if|since|while|although)$",
+    re.IGNORECASE,
+)
+HEADING_MAX_WORDS = 10
+
+
+def is_heading(text: str, span: MarkedSpan) -> bool:
+    """A paragraph that is nothing but a short quote in title case or capitals is a
+    subheading quoting a phrase (unless a colon at the end of the previous line introduces it)."""
+    line_start = text.rfind("\n", 0, span.outer_start) + 1
+    line_end = text.find("\n", span.outer_end)
+    line_end = len(text) if line_end < 0 else line_end
+    if text[line_start:span.outer_start].strip(" \t\xa0" + QUOTE_CHARS) or \
+            text[span.outer_end:line_end].strip(" \t\xa0.!?" + QUOTE_CHARS):
+        return False
+    if text[:line_start].rstrip().endswith(":"):
+        return False
+    words = re.findall(r"[^\W\d_][\w'’-]*", text[span.start:span.end])
+    if not 2 <= len(words) <= HEADING_MAX_WORDS:
+        return False
+    return all(word[0].isupper() for word in words if len(word) > 3)

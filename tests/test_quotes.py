@@ -176,3 +176,35 @@ def test_utterance_after_a_speech_verb_is_direct_but_a_fragment_is_partial():
     article = article_from('The strikers chanted "Fair pay now!" outside the depot.', 'Their leader warned "soon" and left.')
     kinds = {q.text: q.kind for q in extract_quotes(article, [])}
     assert kinds == {"Fair pay now!": "direct", "soon": "partial"}
+
+
+def test_fragments_listed_after_another_quote_are_partial():
+    article = article_from('Ula Fenn called the budget "reckless," "cruel" and "short-sighted."')
+    assert [q.kind for q in extract_quotes(article, [person(article, "Ula Fenn")])] == ["partial"] * 3
+
+
+def test_quote_after_a_finished_quoted_sentence_is_direct():
+    article = article_from('Kai Dorn shook his head. "It is late." "We go home now," he said.')
+    assert [q.kind for q in extract_quotes(article, [person(article, "Kai Dorn")])] == ["direct", "direct"]
+
+
+def test_connective_after_a_quoted_fragment_does_not_start_a_sentence():
+    article = article_from("Pol Arvid praised the “steady hands” and “clear heads” of the crew.")
+    assert [q.kind for q in extract_quotes(article, [person(article, "Pol Arvid")])] == ["partial", "partial"]
+
+
+def test_quote_continuing_a_that_clause_after_a_comma_is_partial():
+    article = article_from('Mira Stoll said that, "if the river rises, the town floods," and left.')
+    assert extract_quotes(article, [person(article, "Mira Stoll")])[0].kind == "partial"
+
+
+def test_paragraph_that_is_only_a_title_case_quote_is_a_heading_not_an_utterance():
+    article = article_from("Rates rose again in May.", "‘A Storm on the Horizon.’", "Lenders expect more rises.")
+    quotes = extract_quotes(article, [])
+    assert texts(quotes) == ["A Storm on the Horizon."]
+    assert quotes[0].kind == "partial"
+
+
+def test_quote_introduced_by_a_colon_paragraph_is_direct_even_in_title_case():
+    article = article_from("The banner read:", "“Save Our Park Now!”")
+    assert extract_quotes(article, [])[0].kind == "direct"

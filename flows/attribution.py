@@ -90,7 +90,7 @@ ORG_HEADS = {"company", "campaign", "agency", "group", "committee", "department"
              "site", "firm", "government", "administration", "party", "union", "association", "council",
              "ministry", "office", "board", "commission", "court", "team", "club", "bank", "fund", "study",
              "survey", "poll", "letter", "article", "ad", "advertisement", "clip", "video", "book", "piece",
-             "memo", "release", "lawsuit", "complaint", "ruling", "filing", "foundation", "institute",
+             "memo", "release", "lawsuit", "complaint", "ruling", "decision", "opinion", "filing", "foundation", "institute",
              "center", "centre", "coalition", "alliance", "network", "outlet", "station", "broadcaster",
              "service", "corporation", "regulator", "authority", "police", "times", "post", "journal"}
 # A small, general list of common English first names (frequent US/UK given names, not taken
@@ -558,6 +558,9 @@ def is_verb_use(masked: str, match: re.Match) -> bool:
         return True
     if before and before[-1][:1].isupper() and not re.match(r"\s+(?:of|on|about|from|by|in|to|and)\b", after):
         return word.endswith("s")  # "Smith tweets", not "Smith tweet"
+    if re.match(r"\s*[.,;]", after) and re.search(r"(?:^|\s)(?:the|this|that|its|his|her|their)\s+[a-z]+\s*$",
+                                                  masked[max(0, match.start() - 30):match.start()]):
+        return True  # "…," the article read. / the report states,
     return False
 
 
@@ -572,6 +575,13 @@ def sentence_around(context: Context, span: MarkedSpan) -> tuple[int, int]:
     for boundary in sentence_ends(masked, span.outer_end, hi):
         end = boundary
         break
+    # a line break inside a paragraph (one-newline layouts) ends a sentence too
+    line_start = masked.rfind("\n", start, span.outer_start)
+    if line_start >= 0:
+        start = line_start + 1
+    line_end = masked.find("\n", span.outer_end, end)
+    if line_end >= 0:
+        end = line_end
     return start, end
 
 
@@ -1120,8 +1130,10 @@ def resolve_description(context: Context, phrase: str, position: int) -> str | N
     head = words[-1]
     if head in ORG_HEADS:
         # "the union", "the report": an organisation (one named with that word first), not a
-        # person whose introduction happens to hold the word
-        organisation = nearest_organisation(context, position, head) or nearest_organisation(context, position)
+        # person whose introduction happens to hold the word; a ruling is a court's
+        organisation = (nearest_organisation(context, position, head)
+                        or (head in COURT_DOCUMENTS and nearest_organisation(context, position, "court"))
+                        or nearest_organisation(context, position))
         if organisation:
             return organisation
     best: tuple[int, int, str] | None = None
@@ -1146,6 +1158,8 @@ def resolve_description(context: Context, phrase: str, position: int) -> str | N
     return None
 
 
+# Documents a court issues: "the ruling said" is the court's.
+COURT_DOCUMENTS = {"ruling", "decision", "opinion", "order", "judgment", "judgement"}
 # Heads of descriptions that denote one person (a role or occupation), for the salience fallback.
 PERSON_HEADS = {"businessman", "businesswoman", "candidate", "nominee", "strategist", "adviser", "advisor",
                 "aide", "spokesman", "spokeswoman", "spokesperson", "official", "senator", "governor",
@@ -1166,6 +1180,13 @@ def role_context(context: Context, mention: Mention) -> str:
     text = context.masked
     before = text[max(0, mention.start - 60):mention.start]
     before = re.split(r"[.;:\"“”\n]|,", before)[-1]
+    # only the title run right before the name: "the businessman says of Smith" does not
+    # introduce Smith as the businessman
+    clause_words = list(re.finditer(r"[\w’']+", before))
+    for word in reversed(clause_words):
+        if word.group().lower() in STOP_WORDS | PREPOSITIONS | CUE_FORMS | VERBISH:
+            before = before[word.end():]
+            break
     after_match = re.match(r",\s*([^,.;\n]{1,80})", text[mention.end:mention.end + 90])
     after = after_match.group(1) if after_match else ""
     return before + " | " + after

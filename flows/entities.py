@@ -362,8 +362,8 @@ def fuller_names(
             candidates.add(other)  # a surname NER tagged ORG ("Roe said" -> ORG)
         if "ORG" in labels and "ORG" in other_labels and other[: len(key)] == key:
             candidates.add(other)  # "BuzzFeed" -> "BuzzFeed News"
-        if "ORG" in labels and "ORG" in other_labels and len(key) >= 2 and other[-len(key):] == key:
-            candidates.add(other)  # "Security Council" -> "United Nations Security Council"
+        if "ORG" in labels and "ORG" in other_labels and other[-len(key):] == key:
+            candidates.add(other)  # "Security Council" -> "United Nations Security Council", "Times"
         if "ORG" in labels and "ORG" in other_labels and abbreviates_head(key, other, forms[key]):
             candidates.add(other)  # "U.N. Security Council" -> "United Nations Security Council"
         if "PERSON" not in other_labels and looks_like_acronym(forms[key]) and expands_acronym(key, other):
@@ -405,7 +405,7 @@ def canonicalise(mentions: Sequence[Mention], text: str | None = None) -> list[M
       for the label (the small model often tags a lone surname ORG); so is a one-word
       GPE/LOC surname the article never writes as a place (``surnames_mislabelled``).
     - ORG: a token prefix of a longer ORG is it ("BuzzFeed" -> "BuzzFeed News"), and so is a
-      suffix of two or more tokens ("Security Council" -> "United Nations Security Council"); an acronym
+      token suffix ("Security Council" -> "United Nations Security Council"); an acronym
       defined in parentheses after a name (needs ``text``), or equal to a longer non-person
       name's initials, is that name ("NAIJ" -> "National Association of Immigration Judges").
     - Chains resolve to the end ("Sessions" -> "Jeff Sessions" -> "Jeff B. Sessions").

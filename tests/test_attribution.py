@@ -269,3 +269,40 @@ def test_pronouns_after_a_bare_surname_gender_a_person_nothing_else_genders():
     )
     mentions = [person(article, "Tamsin Reyk"), person(article, "Reyk", nth=1), person(article, "Ona Pell")]
     assert speakers(article, mentions) == ["Ona Pell"]
+
+
+def test_a_line_break_inside_a_paragraph_ends_the_attribution_region():
+    # one paragraph whose lines are separate paragraphs of the source
+    article = article_from("Ines Dorr spoke first. “We are ready,” she said. “We start now.”\n"
+                           "Editor’s note: the harbour closes at noon, Olav Brent said.")
+    mentions = [person(article, "Ines Dorr"), person(article, "Olav Brent")]
+    assert speakers(article, mentions) == ["Ines Dorr", "Ines Dorr"]
+
+
+def test_a_role_word_before_a_verb_does_not_introduce_the_person_after_it():
+    article = article_from(
+        "Mr. Arno Vell ran the mill for years. Ms. Pia Roe runs the bank.",
+        "The businessman spoke of Pia Roe, “She will not lend,” and left.",
+        "“We will manage,” the businessman said.",
+    )
+    mentions = [person(article, "Arno Vell"), person(article, "Pia Roe"), person(article, "Pia Roe", nth=1)]
+    assert speakers(article, mentions)[-1] == "Arno Vell"
+
+
+def test_a_noun_like_cue_after_a_determiner_and_noun_ends_the_clause():
+    article = article_from(
+        "The Harbour Courier covered the vote.",
+        "“The mayor lost,” the article read.",
+    )
+    mentions = [person(article, "Harbour Courier", label="ORG")]
+    quotes = extract_quotes(article, mentions)
+    assert (quotes[0].speaker, quotes[0].cue) == ("Harbour Courier", "read")
+
+
+def test_a_ruling_is_the_courts():
+    article = article_from(
+        "The Court of Coastal Appeals heard a challenge to the Kite Safety Act on Monday.",
+        "“The act stands,” said the ruling.",
+    )
+    mentions = [person(article, "Kite Safety Act", label="ORG"), person(article, "Court of Coastal Appeals", label="ORG")]
+    assert speakers(article, mentions) == ["Court of Coastal Appeals"]

@@ -468,3 +468,9 @@ def test_an_organisation_suffix_shared_by_two_organisations_is_left_alone():
     result = canonicalise(mentions_in(text, ("The Kite Safety Board", "ORG"), ("the Boat Safety Board", "ORG"),
                                       ("the Safety Board", "ORG")))
     assert names(result) == ["Kite Safety Board", "Boat Safety Board", "Safety Board"]
+
+
+def test_a_one_word_organisation_suffix_is_the_organisation():
+    text = "The Harbour Daily Courier ran it. The Courier said so."
+    result = canonicalise(mentions_in(text, ("The Harbour Daily Courier", "ORG"), ("The Courier", "ORG")))
+    assert names(result) == ["Harbour Daily Courier"] * 2

@@ -281,6 +281,8 @@ def classify_kind(text: str, span: MarkedSpan, attributed: bool) -> str:
         i -= 1
     if is_heading(text, span):
         return "partial"
+    if continues_writers_sentence(text, span) and not introduced_as_speech(text, i):
+        return "partial"
     if i >= 0 and text[i] == "," and CLAUSE_WORD_BEFORE_COMMA.search(text, max(0, i - 15), i):
         return "partial"  # said that, "…": the writer's clause goes on into the quote
     if i < 0 or text[i] == "\n" or text[i] in SENTENCE_BOUNDARY_BEFORE:
@@ -311,6 +313,39 @@ def starts_sentence_after_one_word(text: str, last_char: int) -> bool:
         return False
     before = text[:last_char + 1 - len(match.group(1))].rstrip(" \t\xa0")
     return not before or before[-1] == "\n" or ends_sentence(text, len(before) - 1)
+
+
+# Words after a closing mark that begin an attribution rather than the writer's own words.
+ATTRIBUTION_START = re.compile(
+    r"(?:he|she|they|we|i|it|who|said|says|say|added|adds|wrote|writes|told|tells|asked|asks|replied|"
+    r"according|continued|explained|tweeted|recalled|noted|insisted|argued|warned|declared)\b",
+    re.IGNORECASE,
+)
+
+
+def continues_writers_sentence(text: str, span: MarkedSpan) -> bool:
+    """``"You cut the jobs" to raise the price``: the quote stops without punctuation and the
+    writer's sentence goes on in lower case, so the quote is a fragment of that sentence."""
+    content = text[span.start:span.end].rstrip()
+    if not span.closed or not content or content[-1] in ".,;:!?…—–-" or content[-1] in QUOTE_CHARS:
+        return False
+    i = span.outer_end
+    while i < len(text) and text[i] in " \t\xa0":
+        i += 1
+    if i >= len(text) or not text[i].islower() or i == span.outer_end:
+        return False
+    return ATTRIBUTION_START.match(text, i) is None
+
+
+
+def introduced_as_speech(text: str, last_char: int) -> bool:
+    """The words before the quote introduce speech: a colon, or a reporting verb (said, / wrote)."""
+    if last_char < 0:
+        return False
+    if text[last_char] == ":":
+        return True
+    end = last_char if text[last_char] == "," else last_char + 1
+    return any(pattern.search(text, max(0, end - 20), end) for pattern in (REPORTING_WORD_BEFORE, SPEECH_VERB_BEFORE))
 
 
 QUOTE_CHARS = "\"“”'’‘`"

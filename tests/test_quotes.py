@@ -208,3 +208,13 @@ def test_paragraph_that_is_only_a_title_case_quote_is_a_heading_not_an_utterance
 def test_quote_introduced_by_a_colon_paragraph_is_direct_even_in_title_case():
     article = article_from("The banner read:", "“Save Our Park Now!”")
     assert extract_quotes(article, [])[0].kind == "direct"
+
+
+def test_quote_the_writers_sentence_runs_on_from_is_partial():
+    article = article_from('Eda Moss was blunt. "You cut the jobs" to lift the share price, she said.')
+    assert extract_quotes(article, [person(article, "Eda Moss")])[0].kind == "partial"
+
+
+def test_quote_followed_by_its_attribution_without_a_comma_stays_direct():
+    article = article_from('Eda Moss was blunt. "You cut the jobs" she said. She posted: "Fair pay now" on Friday.')
+    assert [q.kind for q in extract_quotes(article, [person(article, "Eda Moss")])] == ["direct", "direct"]

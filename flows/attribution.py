@@ -230,6 +230,8 @@ def attribute_spans(article: ArticleStructure, mentions: list[Mention], spans: S
 
 def build_context(article: ArticleStructure, mentions: list[Mention], spans: Sequence[MarkedSpan]) -> Context:
     text = article.text
+    # a nickname inside a name (Ann "Nan" Roe) is part of the name, not a quote to mask
+    spans = [s for s in spans if not is_nickname(text, s)]
     masked = mask_quotes(text, spans)
     intervals = sorted((s.outer_start, s.outer_end) for s in spans)
     ordered = sorted((m for m in mentions if 0 <= m.start < m.end <= len(text)), key=lambda m: m.start)
@@ -263,6 +265,18 @@ def build_context(article: ArticleStructure, mentions: list[Mention], spans: Seq
     context.names_cache.clear()  # names chosen by a title's gender can now use the article's genders
     context.pronoun_mentions = resolve_pronoun_chain(context)
     return context
+
+
+NICKNAME_BEFORE = re.compile(r"[A-Z][\w.'’-]*\s+$")
+NICKNAME_AFTER = re.compile(r"\s+[A-Z][\w'’-]+")
+
+
+def is_nickname(text: str, span: MarkedSpan) -> bool:
+    """A quoted capitalised word between two capitalised words: the nickname of a name."""
+    content = text[span.start:span.end]
+    return (bool(re.fullmatch(r"[A-Z][\w.'’-]*", content))
+            and NICKNAME_BEFORE.search(text, max(0, span.outer_start - 30), span.outer_start) is not None
+            and NICKNAME_AFTER.match(text, span.outer_end) is not None)
 
 
 def resolve_pronoun_chain(context: Context) -> list[tuple[int, str, float]]:
@@ -643,7 +657,7 @@ def subject_before(context: Context, clause_start: int, cue_start: int, sentence
     ("Smith, a lawyer, said"). Participles and infinitives ("..., adding", "to tell") take
     the subject of the sentence."""
     masked = context.masked
-    cue_word = masked[cue_start:cue_start + 20].split()[0].lower() if masked[cue_start:cue_start + 20].split() else ""
+    cue_word = re.sub(r"\W+$", "", masked[cue_start:cue_start + 20].split()[0].lower()) if masked[cue_start:cue_start + 20].split() else ""
     non_finite = cue_word.endswith("ing")
     words = list(WORD.finditer(masked, clause_start, cue_start))
     while words and words[-1].group().lower() in ADVERBS:
@@ -666,7 +680,10 @@ def subject_before(context: Context, clause_start: int, cue_start: int, sentence
     if words[-1].group() == ",":
         stripped = strip_appositive(words)
         if stripped is None:
-            return None
+            # "His niece, Ann Roe (D-Ohio), said": a description, then the name between commas
+            stripped = named_appositive(context, words)
+            if stripped is None:
+                return None
         words = strip_parenthesis(stripped)  # "Smith (R-Ohio), a member, said"
     if not words or masked[words[-1].start()] == MASK:
         return None
@@ -716,6 +733,21 @@ def sentence_subject(context: Context, sentence_start: int, limit: int) -> tuple
         for mention in context.mentions:
             if first.start() <= mention.start and mention.end <= words[run_end].end() and mention.label == "PERSON":
                 return first.start(), mention.end
+    return None
+
+
+def named_appositive(context: Context, words: list[re.Match]) -> list[re.Match] | None:
+    """The words of the comma-enclosed segment ending the list, when it holds a person mention."""
+    commas = [i for i, w in enumerate(words) if w.group() == ","]
+    if len(commas) < 2:
+        return None
+    segment = strip_parenthesis(words[commas[-2] + 1:commas[-1]])
+    if not segment:
+        return None
+    lo, hi = segment[0].start(), segment[-1].end()
+    # the segment must end in the name: "state Del. Ann Roe (D-Ohio)", not "Roe attacked Lee"
+    if any(m.label == "PERSON" and lo <= m.start and m.end == hi for m in context.mentions):
+        return segment
     return None
 
 
@@ -857,7 +889,7 @@ NAME_SUFFIXES = {"jr", "sr", "ii", "iii", "iv"}
 def surname_of(tokens: Sequence[str]) -> str:
     """The last word of a name that is not a suffix (Jr., III), lower case, without stops."""
     for token in reversed(tokens):
-        word = token.lower().rstrip(".")
+        word = token.lower().rstrip(".").replace("’", "'")
         if word not in NAME_SUFFIXES:
             return word
     return ""
@@ -936,7 +968,7 @@ def full_name_for(context: Context, surname: str, position: int, gender: str | N
     """The full person name ending in ``surname`` (a suffix such as Jr. aside): the nearest
     earlier one, else the first later one, of the gender a title asks for (Mr. Obama is not
     Michelle Obama); failing NER, a capitalised run in the text ending in the surname."""
-    target = surname.lower().rstrip(".")
+    target = surname.lower().rstrip(".").replace("’", "'")
     best: tuple[int, list[str]] | None = None
     for start, tokens in person_forms(context):
         if surname_of(tokens) != target:

@@ -306,3 +306,21 @@ def test_a_ruling_is_the_courts():
     )
     mentions = [person(article, "Kite Safety Act", label="ORG"), person(article, "Court of Coastal Appeals", label="ORG")]
     assert speakers(article, mentions) == ["Court of Coastal Appeals"]
+
+
+def test_a_nickname_in_quotation_marks_stays_part_of_the_speakers_name():
+    article = article_from('“We will win!” Her aunt, state Del. Ada “Dee” Roon (D-Harbour), shouted to the crowd.')
+    mentions = [person(article, "Ada “Dee” Roon")]
+    quotes = extract_quotes(article, mentions)
+    assert (quotes[0].text, quotes[0].speaker) == ("We will win!", "Ada Dee Roon")
+
+
+def test_a_surname_written_with_another_apostrophe_is_the_same_person():
+    article = article_from("Chief Ed O’Hara arrived.", "“Stay back,” said O'Hara.")
+    assert speakers(article, [person(article, "Ed O’Hara"), person(article, "O'Hara")]) == ["Ed O’Hara"]
+
+
+def test_a_participle_cue_followed_by_a_comma_takes_the_sentence_subject():
+    article = article_from("Earlier that day, Ivo Dask criticised Lena Marr for her votes on Ruritania, saying, “She is reckless.”")
+    mentions = [person(article, "Ivo Dask"), person(article, "Lena Marr"), person(article, "Ruritania", label="GPE")]
+    assert speakers(article, mentions) == ["Ivo Dask"]

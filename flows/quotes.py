@@ -162,7 +162,7 @@ def pair_by_family(text: str, marks: list[Mark]) -> list[tuple[Mark, Mark | None
 
 def is_clean_pair(opener: Mark, closer: Mark | None) -> bool:
     """A pair whose opener sits where a quote can open and closer where one can close."""
-    return closer is not None and opener.can_open and closer.can_close and not (closer.can_open and not closer.can_close)
+    return closer is not None and opener.can_open and closer.can_close
 
 
 def find_spans(text: str, paragraph: Paragraph) -> list[MarkedSpan]:
@@ -376,7 +376,10 @@ def is_heading(text: str, span: MarkedSpan) -> bool:
     if text[line_start:span.outer_start].strip(" \t\xa0" + QUOTE_CHARS) or \
             text[span.outer_end:line_end].strip(" \t\xa0.!?" + QUOTE_CHARS):
         return False
-    if text[:line_start].rstrip().endswith(":"):
+    previous = line_start - 1
+    while previous >= 0 and text[previous].isspace():
+        previous -= 1
+    if previous >= 0 and text[previous] == ":":
         return False
     words = re.findall(r"[^\W\d_][\w'’-]*", text[span.start:span.end])
     if not 2 <= len(words) <= HEADING_MAX_WORDS:

@@ -8,20 +8,21 @@
 
 from __future__ import annotations
 
-import os
 from datetime import datetime, timezone
 from pathlib import Path
 
 from prefect import flow, task, unmapped
+from prefect.context import FlowRunContext
 from prefect.artifacts import create_link_artifact, create_markdown_artifact
 from prefect.futures import as_completed
-from prefect.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner, TaskRunner
+from prefect.task_runners import TaskRunner
 
 from quotewire import ingest as ingest_steps
 from quotewire.html_report import report_summary_markdown, write_report
 from quotewire.models import build_models as build_models_step
 from quotewire.progress import Progress
 from quotewire.report import run_report_markdown
+from quotewire.runners import make_task_runner
 from quotewire.settings import Settings
 from quotewire.store import Staging, Warehouse
 
@@ -34,11 +35,9 @@ def _settings(raw_dir: str | None, warehouse_dir: str | None) -> Settings:
 
 
 def default_task_runner(workers: int = 0) -> TaskRunner:
-    """Every local core by default; one worker runs in threads to skip process start-up."""
-    workers = workers or os.cpu_count() or 1
-    if workers == 1:
-        return ThreadPoolTaskRunner(max_workers=1)
-    return ProcessPoolTaskRunner(max_workers=workers)
+    """Every local core by default; one worker runs in threads to skip process start-up.
+    (runners.make_task_runner also builds Dask runners.)"""
+    return make_task_runner("process", workers)
 
 
 @task(name="analyse-batch", retries=0)
@@ -85,7 +84,11 @@ def build_models(warehouse_dir: str | None = None) -> dict:
 def pipeline(raw_dir: str | None = None, warehouse_dir: str | None = None, show_progress: bool = True) -> dict:
     settings = _settings(raw_dir, warehouse_dir)
     with Warehouse(settings.warehouse_dir).lock():
-        ingested = ingest(str(settings.raw_dir), str(settings.warehouse_dir), show_progress)
+        # A subflow runs on its own flow's task runner, not its parent's: without this the
+        # batches ran in threads of this process, on one core, whatever runner was chosen.
+        runner = FlowRunContext.get().task_runner.duplicate()
+        ingested = ingest.with_options(task_runner=runner)(str(settings.raw_dir), str(settings.warehouse_dir),
+                                                           show_progress)
         built = build_models(str(settings.warehouse_dir))
         report_path = settings.warehouse_dir / "report.html"
         report = write_report(settings.database_path, report_path, datetime.now(timezone.utc))

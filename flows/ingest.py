@@ -21,6 +21,8 @@ takes its article with it unless another path still holds the same bytes.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import time
 import traceback
 import uuid
@@ -72,6 +74,8 @@ class IngestPlan:
     dropped_article_ids: set[str]
     files_seen: int
     first_publish: bool = False
+    plan_seconds: float = 0.0
+    planned_at: float = field(default_factory=time.perf_counter)  # perf_counter() when the plan was done
 
     @property
     def has_changes(self) -> bool:
@@ -98,6 +102,7 @@ class BatchResult:
     rejects: list[Rejection]
     rows: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    worker: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")  # who analysed it
 
 
 @dataclass
@@ -111,6 +116,8 @@ class IngestSummary:
     rows_added: dict[str, int]
     published: bool
     seconds: float
+    stage_seconds: dict[str, float] = field(default_factory=dict)  # plan / analyse / finish
+    workers: list[str] = field(default_factory=list)  # host:pid of each process that analysed a batch
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
@@ -118,6 +125,7 @@ class IngestSummary:
 
 def plan_ingest(settings: Settings, warehouse: Warehouse, now: datetime | None = None) -> IngestPlan:
     now = now or datetime.now(timezone.utc)
+    started = time.perf_counter()
     previous_sources = warehouse.read_table("article_sources")
     previous_rejects = warehouse.read_table("rejects")
     previous_paths_of: dict[str, list[str]] = defaultdict(list)
@@ -165,6 +173,7 @@ def plan_ingest(settings: Settings, warehouse: Warehouse, now: datetime | None =
         previous_rejects=previous_rejects,
         dropped_article_ids=set(previous_paths_of) - kept, files_seen=files_seen,
         first_publish=warehouse.current_snapshot() is None,
+        plan_seconds=time.perf_counter() - started,
     )
 
 
@@ -247,6 +256,7 @@ def _first_seen(previous: pa.Table, key_columns: tuple[str, str]) -> dict[tuple,
 
 def finish_ingest(plan: IngestPlan, warehouse: Warehouse, staging: Staging,
                   results: list[BatchResult]) -> IngestSummary:
+    finish_started = time.perf_counter()
     analysed_ids = {article_id for result in results for article_id in result.article_ids}
     batch_rejects = [reject for result in results for reject in result.rejects]
     batch_rejected_paths = {r.source_path for r in batch_rejects}
@@ -292,6 +302,9 @@ def finish_ingest(plan: IngestPlan, warehouse: Warehouse, staging: Staging,
         articles_removed=len(plan.dropped_article_ids - analysed_ids),
         rejects_by_reason=dict(Counter(r.reason for r in all_rejects)), rows_added=dict(rows_added),
         published=True, seconds=(datetime.now(timezone.utc) - plan.started_at).total_seconds(),
+        stage_seconds={"plan": plan.plan_seconds, "analyse": finish_started - plan.planned_at,
+                       "finish": time.perf_counter() - finish_started},
+        workers=sorted({result.worker for result in results}),
     )
 
 
@@ -301,6 +314,7 @@ def unchanged_summary(plan: IngestPlan) -> IngestSummary:
         articles_unchanged=len(plan.kept_article_ids), articles_removed=0,
         rejects_by_reason=dict(Counter(r.reason for r in plan.rejects)), rows_added={},
         published=False, seconds=(datetime.now(timezone.utc) - plan.started_at).total_seconds(),
+        stage_seconds={"plan": plan.plan_seconds},
     )
 
 

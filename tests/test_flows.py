@@ -39,18 +39,6 @@ def write_raw(root: Path, articles: dict[str, str]) -> Path:
     return root
 
 
-@pytest.fixture(scope="session")
-def prefect_harness(tmp_path_factory):
-    """One temporary Prefect server for the whole session, with PREFECT_HOME in a temp dir."""
-    from prefect.settings import PREFECT_HOME, temporary_settings
-    from prefect.testing.utilities import prefect_test_harness
-
-    home = tmp_path_factory.mktemp("prefect-home")
-    with temporary_settings({PREFECT_HOME: str(home)}):
-        with prefect_test_harness(server_startup_timeout=60):
-            yield
-
-
 def run_pipeline(raw: Path, warehouse: Path, workers: int = 2) -> dict:
     from quotewire.flows import default_task_runner, pipeline
 

@@ -36,7 +36,7 @@ from quotewire.html_report import (
 )
 from quotewire.models import query
 from test_docs import ARTICLES, build_warehouse
-from test_flows import prefect_harness, run_pipeline, write_raw  # noqa: F401 (prefect_harness is a fixture)
+from test_flows import run_pipeline, write_raw
 
 GENERATED = datetime(2026, 5, 3, 9, 30, tzinfo=timezone.utc)
 NASTY = 'Profits <b>fell</b> & "costs" rose</td></tr><script>window.injected = 1</script>'

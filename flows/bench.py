@@ -1,0 +1,337 @@
+"""`quotewire bench`: the real pipeline flow against the spaCy NER floor, on a corpus.
+
+    quotewire bench --corpus DIR [--corpus DIR2 ...] [--limit N] [--workers K]
+
+Steps, all in one invocation and on the same articles:
+
+1. The first N article files of the corpora (sorted paths, recursive; README files skipped)
+   are hard-linked (copied across filesystems) into a temporary raw dir, under
+   ``raw/<corpus name>/...``; the warehouse is temporary too.
+2. Prefect start-up: a no-op flow starts Prefect's temporary server (or connects to
+   PREFECT_API_URL). Timed on its own: it is fixed cost, not throughput.
+3. Run 1: the ``pipeline`` flow with K workers, timed by stage (scan/plan, analysis batches,
+   finish/publish, models), with the peak memory of the whole process tree sampled from
+   /proc (this process, the Prefect server, every worker).
+4. Run 2: the same flow over the unchanged raw dir (must parse nothing).
+5. The NER floor: the paragraphs run 1 published (non-blank ones, as ``recognise`` sends
+   them) through the same model from ``load_nlp`` alone, split over K forked processes that
+   each run ``nlp.pipe`` over their share and return only a count. The model is loaded
+   before the fork and nothing comes back but counts, so this is the strictest floor (spaCy's
+   own ``n_process`` ships every Doc back to the parent and is slower).
+
+``pipeline_articles_per_s`` excludes Prefect start-up (the fair comparison);
+``pipeline_articles_per_s_with_startup`` includes it. The last line printed is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from quotewire.discover import article_format, is_hidden
+
+SAMPLE_SECONDS = 0.2
+NER_BATCH_SIZE = 256  # as recognise() uses
+
+
+# --- corpus -> temporary raw dir ----------------------------------------------------------------
+
+
+def corpus_files(corpora: list[Path], limit: int | None) -> list[tuple[Path, str]]:
+    """(file, path under the raw dir) of the first ``limit`` articles, corpus by corpus, each sorted."""
+    chosen: list[tuple[Path, str]] = []
+    for corpus in corpora:
+        corpus = corpus.resolve()
+        files = sorted(
+            (p for p in corpus.rglob("*")
+             if p.is_file() and article_format(p.name) is not None
+             and not any(is_hidden(part) for part in p.relative_to(corpus).parts)
+             and not p.name.upper().startswith("README")),
+            key=lambda p: p.relative_to(corpus).as_posix(),
+        )
+        chosen += [(p, f"{corpus.name}/{p.relative_to(corpus).as_posix()}") for p in files]
+        if limit is not None and len(chosen) >= limit:
+            break
+    return chosen[:limit] if limit is not None else chosen
+
+
+def stage_raw(files: list[tuple[Path, str]], raw_dir: Path) -> None:
+    """Hard links (no copy, no symlink: discovery rejects links leaving the raw root)."""
+    for source, relative in files:
+        target = raw_dir / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(source, target)
+        except OSError:
+            shutil.copyfile(source, target)
+
+
+# --- memory of the process tree -------------------------------------------------------------
+
+
+def _children(pid: int) -> list[int]:
+    found, frontier = [], [pid]
+    while frontier:
+        parent = frontier.pop()
+        for task in Path(f"/proc/{parent}/task").glob("*"):
+            try:
+                kids = (task / "children").read_text().split()
+            except OSError:
+                continue
+            for kid in map(int, kids):
+                found.append(kid)
+                frontier.append(kid)
+    return found
+
+
+def _memory_kb(pid: int) -> tuple[int, int]:
+    """(RSS, PSS) in kB; PSS splits shared pages among the processes sharing them."""
+    rss = pss = 0
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Rss:"):
+                rss = int(line.split()[1])
+            elif line.startswith("Pss:"):
+                pss = int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return rss, pss
+
+
+def _command(pid: int) -> str:
+    try:
+        args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        return " ".join(a.decode(errors="replace").rsplit("/", 1)[-1] for a in args if a)[:60]
+    except OSError:
+        return "?"
+
+
+class TreeMemory:
+    """Samples RSS and PSS summed over this process and all its descendants, in a thread."""
+
+    def __init__(self, interval: float = SAMPLE_SECONDS):
+        self.interval = interval
+        self.peak_rss_kb = self.peak_pss_kb = 0
+        self.at_peak: list[tuple[int, str, int]] = []
+        self.samples = 0
+        self.timeline: list | None = [] if os.environ.get("QUOTEWIRE_BENCH_TIMELINE") else None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def sample(self) -> None:
+        me = os.getpid()
+        per_process = [(pid, *_memory_kb(pid)) for pid in [me, *_children(me)]]
+        rss = sum(r for _, r, _ in per_process)
+        pss = sum(p for _, _, p in per_process)
+        self.samples += 1
+        if self.timeline is not None:
+            self.timeline.append((round(time.perf_counter(), 2), rss // 1024, len(per_process)))
+        if rss > self.peak_rss_kb:
+            self.peak_rss_kb = rss
+            self.at_peak = [(pid, _command(pid), r) for pid, r, _ in per_process]
+        self.peak_pss_kb = max(self.peak_pss_kb, pss)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.sample()
+
+    def __enter__(self) -> "TreeMemory":
+        self.sample()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.sample()
+
+
+# --- the NER floor --------------------------------------------------------------------------
+
+_FLOOR_NLP = None
+
+
+def _floor_share(texts: list[str]) -> int:
+    return sum(len(doc.ents) for doc in _FLOOR_NLP.pipe(texts, batch_size=NER_BATCH_SIZE))
+
+
+def _split_by_chars(texts: list[str], parts: int) -> list[list[str]]:
+    """Contiguous shares of about equal character count (NER time follows length)."""
+    total = sum(map(len, texts)) or 1
+    shares, current, done = [], [], 0
+    for text in texts:
+        current.append(text)
+        done += len(text)
+        if len(shares) < parts - 1 and done >= total * (len(shares) + 1) / parts:
+            shares.append(current)
+            current = []
+    shares.append(current)
+    return [s for s in shares if s]
+
+
+def published_paragraphs(warehouse_dir: Path) -> list[str]:
+    """Non-blank paragraph texts of the published snapshot, article by article, in order."""
+    import pyarrow.parquet as pq
+
+    texts: list[str] = []
+    for part in sorted((warehouse_dir / "parquet" / "paragraphs").glob("*.parquet")):
+        table = pq.read_table(part, columns=["article_id", "position", "text"]).sort_by(
+            [("article_id", "ascending"), ("position", "ascending")])
+        texts += [t for t in table.column("text").to_pylist() if t.strip()]
+    return texts
+
+
+def ner_floor(texts: list[str], model: str, workers: int) -> dict:
+    """Seconds for tok2vec+ner alone over ``texts`` with ``workers`` processes (model load excluded)."""
+    global _FLOOR_NLP
+    from quotewire.entities import load_nlp
+
+    _FLOOR_NLP = load_nlp(model)
+    list(_FLOOR_NLP.pipe(["Warm-up sentence about London."]))
+    started = time.perf_counter()
+    if workers <= 1:
+        entities = _floor_share(texts)
+    else:
+        context = multiprocessing.get_context("fork")  # children inherit the loaded model
+        with context.Pool(workers) as pool:
+            entities = sum(pool.map(_floor_share, _split_by_chars(texts, workers), chunksize=1))
+    return {"seconds": time.perf_counter() - started, "paragraphs": len(texts), "entities": entities}
+
+
+# --- Prefect ------------------------------------------------------------------------------
+
+
+def prefect_startup() -> float:
+    """Seconds to start (or reach) the Prefect API, measured by running a no-op flow."""
+    started = time.perf_counter()
+    from prefect import flow
+
+    @flow(name="bench-startup")
+    def startup() -> None:
+        return None
+
+    startup()
+    return time.perf_counter() - started
+
+
+def run_pipeline(raw_dir: Path, warehouse_dir: Path, workers: int, dask_address: str | None = None) -> tuple[dict, float]:
+    from quotewire.flows import pipeline
+    from quotewire.runners import make_task_runner
+
+    runner = make_task_runner("dask" if dask_address else "process", workers=workers, address=dask_address)
+    flow = pipeline.with_options(task_runner=runner)
+    started = time.perf_counter()
+    result = flow(raw_dir=str(raw_dir), warehouse_dir=str(warehouse_dir))
+    return result, time.perf_counter() - started
+
+
+# --- the command ------------------------------------------------------------------------------
+
+
+def _stages(result: dict, total: float) -> dict[str, float]:
+    ingest, models = result["ingest"], result["models"]
+    stages = {name: round(seconds, 3) for name, seconds in (ingest.get("stage_seconds") or {}).items()}
+    stages["models"] = round(models.get("seconds", 0.0), 3) if models else 0.0
+    stages["prefect_and_other"] = round(total - sum(stages.values()), 3)
+    return stages
+
+
+def bench(corpora: list[Path], limit: int | None, workers: int, keep: Path | None = None,
+          dask_address: str | None = None, floor: bool = True, out=sys.stdout) -> dict:
+    def say(message: str) -> None:
+        print(message, file=out, flush=True)
+
+    files = corpus_files(corpora, limit)
+    if not files:
+        raise ValueError(f"no article files under {', '.join(map(str, corpora))}")
+    workdir = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="quotewire-bench-"))
+    raw_dir, warehouse_dir = workdir / "raw", workdir / "warehouse"
+    try:
+        stage_raw(files, raw_dir)
+        n = len(files)
+        say(f"bench: {n} articles from {', '.join(map(str, corpora))}, {workers} workers, in {workdir}")
+        load_before = os.getloadavg()[0]
+
+        startup = prefect_startup()
+        say(f"prefect start-up: {startup:.1f} s")
+
+        with TreeMemory() as memory:
+            first, first_seconds = run_pipeline(raw_dir, warehouse_dir, workers, dask_address)
+        stages = _stages(first, first_seconds)
+        if memory.timeline:
+            print("memory timeline (s, MB, processes):", [(round(t - memory.timeline[0][0], 1), mb, k)
+                                                         for t, mb, k in memory.timeline], file=sys.stderr)
+        say(f"run 1: {first_seconds:.1f} s, {n / first_seconds:.1f} articles/s; stages {stages}")
+        say(f"peak memory of the process tree: RSS {memory.peak_rss_kb / 1024:.0f} MB "
+            f"(PSS {memory.peak_pss_kb / 1024:.0f} MB); at the peak: "
+            + "; ".join(f"{cmd} {kb / 1024:.0f} MB" for _, cmd, kb in memory.at_peak))
+
+        second, second_seconds = run_pipeline(raw_dir, warehouse_dir, workers, dask_address)
+        say(f"run 2 (unchanged raw dir): {second_seconds:.2f} s = {100 * second_seconds / first_seconds:.1f} % "
+            f"of run 1; articles new {second['ingest']['articles_new']}; stages {_stages(second, second_seconds)}")
+
+        report = {
+            "corpora": [str(c) for c in corpora], "articles": n, "workers": workers,
+            "runner": "dask" if dask_address else "process",
+            "articles_new": first["ingest"]["articles_new"],
+            "prefect_startup_s": round(startup, 2),
+            "pipeline_s": round(first_seconds, 2),
+            "pipeline_articles_per_s": round(n / first_seconds, 2),
+            "pipeline_articles_per_s_with_startup": round(n / (first_seconds + startup), 2),
+            "pipeline_rate_counts_startup": False,
+            "stages_s": stages,
+            "peak_rss_mb": round(memory.peak_rss_kb / 1024, 1),
+            "peak_pss_mb": round(memory.peak_pss_kb / 1024, 1),
+            "second_run_s": round(second_seconds, 3),
+            "second_run_share_of_first": round(second_seconds / first_seconds, 4),
+            "second_run_articles_new": second["ingest"]["articles_new"],
+            "models_s": round(first["models"]["seconds"], 2),
+        }
+        if floor:
+            from quotewire.settings import Settings
+
+            texts = published_paragraphs(warehouse_dir)
+            measured = ner_floor(texts, Settings().spacy_model, workers)
+            report.update({
+                "floor_s": round(measured["seconds"], 2),
+                "floor_articles_per_s": round(n / measured["seconds"], 2),
+                "floor_paragraphs": measured["paragraphs"],
+                "ratio": round(measured["seconds"] / first_seconds, 3),
+            })
+            say(f"NER floor (tok2vec+ner alone, {workers} processes, {measured['paragraphs']} paragraphs): "
+                f"{measured['seconds']:.1f} s, {report['floor_articles_per_s']:.1f} articles/s; "
+                f"pipeline / floor = {report['ratio']:.3f}")
+        report["load_average_before"] = round(load_before, 2)
+        report["load_average_after"] = round(os.getloadavg()[0], 2)
+        print(json.dumps(report), file=out, flush=True)
+        return report
+    finally:
+        if keep is None:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+def command_bench(args: argparse.Namespace) -> int:
+    corpora = args.corpus if isinstance(args.corpus, list) else [args.corpus]
+    for corpus in corpora:
+        if not Path(corpus).is_dir():
+            from quotewire.cli import UserError
+
+            raise UserError(f"corpus folder {corpus} does not exist")
+    workers = args.workers or os.cpu_count() or 1
+    # The bench's own Prefect home: its temporary server never touches the user's database.
+    if "PREFECT_API_URL" not in os.environ and "PREFECT_HOME" not in os.environ:
+        os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="quotewire-bench-prefect-")
+        # A fresh database migrates at start-up; on a loaded machine that outlasts the 20 s default.
+        os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+        os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    bench([Path(c) for c in corpora], args.limit, workers, keep=getattr(args, "keep", None),
+          dask_address=getattr(args, "dask_address", None), floor=not getattr(args, "no_floor", False))
+    return 0

@@ -38,6 +38,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_raw(run)
     _add_warehouse(run)
     run.add_argument("--workers", type=int, default=None, help="worker processes (default: every core)")
+    run.add_argument("--runner", choices=("process", "dask"), default="process",
+                     help="process: a local process pool (default); dask: a Dask cluster (--dask-address) "
+                          "or a local one of --workers processes")
+    run.add_argument("--dask-address", default=None, metavar="tcp://HOST:PORT",
+                     help="scheduler of an existing Dask cluster; its workers must see --raw and --warehouse "
+                          "at the same paths")
     run.add_argument("--quiet", action="store_true", help="print nothing but errors")
 
     serve = commands.add_parser("serve", help="serve the pipeline on a schedule (needs a Prefect server)")
@@ -103,9 +109,13 @@ def command_run(args: argparse.Namespace) -> int:
     # the flows take the same lock again (it is re-entrant within a process).
     with Warehouse(settings.warehouse_dir).lock():
         prefect_defaults()
-        from quotewire.flows import default_task_runner, pipeline
+        from quotewire.flows import pipeline
+        from quotewire.runners import make_task_runner
 
-        flow = pipeline.with_options(task_runner=default_task_runner(settings.workers))
+        if args.dask_address and args.runner != "dask":
+            raise UserError("--dask-address needs --runner dask")
+        runner = make_task_runner(args.runner, settings.workers, address=args.dask_address)
+        flow = pipeline.with_options(task_runner=runner)
         result = flow(raw_dir=str(settings.raw_dir), warehouse_dir=str(settings.warehouse_dir),
                       show_progress=not args.quiet)
     if not args.quiet:

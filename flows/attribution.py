@@ -26,8 +26,9 @@ that title or role.
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections import Counter
+from itertools import accumulate, islice
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -162,7 +163,41 @@ CUE_PATTERN = re.compile(
 WORD = re.compile(r"[\w'’.\-]*\w\.?|[^\w\s]")
 
 
+# Every look-back and look-ahead around a quote is bounded, so that attributing one quote
+# costs the same however long its paragraph is (a whole article may be one line).
+SENTENCE_WINDOW_CHARS = 2000  # a quote's sentence reaches at most this far either side
+PRONOUN_WINDOW_CHARS = 8000  # how far back a pronoun's antecedents are weighed
+FOLLOWING_QUOTES = 12  # later quotes of the paragraph that may lend their attribution
+ORGANISATIONS_BACK = 200  # earlier organisations searched for one holding a word
+ROLE_CANDIDATES = 64  # people nearest a description whose introductions are compared
+
+
 # ---------------------------------------------------------------------------- data
+class IntervalSet:
+    """Quote intervals (outer marks included), queried in log time."""
+
+    def __init__(self, intervals: Sequence[tuple[int, int]]) -> None:
+        self.intervals = sorted(intervals)
+        self.starts = [start for start, _ in self.intervals]
+        # reach[i]: the furthest end of intervals[0..i] (intervals may nest)
+        self.reach = list(accumulate((end for _, end in self.intervals), max))
+        self.ends = sorted(end for _, end in self.intervals)
+
+    def contains(self, offset: int) -> bool:
+        index = bisect_right(self.starts, offset) - 1
+        return index >= 0 and self.reach[index] > offset
+
+    def first_start(self, start: int, limit: int) -> int:
+        """The first interval start in [start, limit), else ``limit``."""
+        index = bisect_left(self.starts, start)
+        return self.starts[index] if index < len(self.starts) and self.starts[index] < limit else limit
+
+    def last_end(self, start: int, limit: int) -> int | None:
+        """The last interval end in [start, limit], else None."""
+        index = bisect_right(self.ends, limit) - 1
+        return self.ends[index] if index >= 0 and self.ends[index] >= start else None
+
+
 @dataclass(frozen=True)
 class MarkedSpan:
     """A quoted span: content [start, end) inside marks spanning [outer_start, outer_end)."""
@@ -199,7 +234,9 @@ class Context:
     paragraph_bounds: dict[int, tuple[int, int]]
     paragraph_kinds: dict[int, str]
     quote_intervals: list[tuple[int, int]] = field(default_factory=list)
+    quotes: IntervalSet = field(default_factory=lambda: IntervalSet([]))
     sentence_starts: list[int] = field(default_factory=list)  # every sentence of every paragraph
+    sentence_marks: dict[int, int] = field(default_factory=dict)  # sentence start -> its end mark
     lowercase_words: set[str] = field(default_factory=set)  # words the article writes in lower case
     person_forms: set[str] = field(default_factory=set)  # person mention texts, titles stripped
     names_cache: dict[tuple[int, int, str], str] = field(default_factory=dict)
@@ -209,6 +246,21 @@ class Context:
     # speakers already attributed, as (offset of their quote, name): a pronoun chain
     # ("…," he said. … "…," he added) keeps referring to the person last quoted
     speakers_so_far: list[tuple[int, str]] = field(default_factory=list)
+    # indexes built once, so that no quote rescans the article
+    person_starts: list[int] = field(default_factory=list)
+    pronoun_offsets: list[int] = field(default_factory=list)
+    speaker_offsets: list[int] = field(default_factory=list)
+    organisations: list[Mention] = field(default_factory=list)  # ORG mentions outside quotes
+    organisation_starts: list[int] = field(default_factory=list)
+    content_starts: dict[int, int] = field(default_factory=dict)  # paragraph -> first non-space offset
+    last_attributed: dict[int, int] = field(default_factory=dict)  # paragraph -> its last attributed quote
+    roles: dict[int, str] = field(default_factory=dict)  # person index -> expanded role context
+    # role word -> (indices, offsets) of the persons introduced with it
+    role_index: dict[str, tuple[list[int], list[int]]] | None = None
+    forms_by_surname: tuple[dict, dict] | None = None  # see forms_index
+    fullest_cache: dict[tuple[str, ...], list[str]] = field(default_factory=dict)
+    text_name_cache: dict[tuple[str, str | None], str | None] = field(default_factory=dict)
+    word_offsets: dict[bool, dict[str, list[int]]] = field(default_factory=dict)  # see word_index
 
 
 # ---------------------------------------------------------------------------- entry point
@@ -225,6 +277,8 @@ def attribute_spans(article: ArticleStructure, mentions: list[Mention], spans: S
         results.append(found)
         if found.speaker:
             context.speakers_so_far.append((span.outer_start, found.speaker))
+            context.speaker_offsets.append(span.outer_start)
+            context.last_attributed[span.paragraph_position] = index
     return results
 
 
@@ -234,13 +288,14 @@ def build_context(article: ArticleStructure, mentions: list[Mention], spans: Seq
     spans = [s for s in spans if not is_nickname(text, s)]
     masked = mask_quotes(text, spans)
     intervals = sorted((s.outer_start, s.outer_end) for s in spans)
+    quotes = IntervalSet(intervals)
     ordered = sorted((m for m in mentions if 0 <= m.start < m.end <= len(text)), key=lambda m: m.start)
-    persons = [m for m in ordered if m.label == "PERSON" and not inside_any(m.start, intervals)]
+    persons = [m for m in ordered if m.label == "PERSON" and not quotes.contains(m.start)]
     # a lone surname NER labelled otherwise ("Caddell" as ORG) is still that person
     surnames = {tokens[-1] for m in persons if len(tokens := name_tokens(strip_titles(m.text))) >= 2}
     persons = sorted(
         persons + [m for m in ordered if m.label != "PERSON" and strip_titles(m.text) in surnames
-                   and not inside_any(m.start, intervals)],
+                   and not quotes.contains(m.start)],
         key=lambda m: m.start,
     )
     persons = sorted(persons + missed_surnames(masked, ordered, surnames, article), key=lambda m: m.start)
@@ -254,16 +309,27 @@ def build_context(article: ArticleStructure, mentions: list[Mention], spans: Seq
         paragraph_bounds={p.position: (p.start, p.end) for p in article.paragraphs},
         paragraph_kinds={p.position: p.kind for p in article.paragraphs},
         quote_intervals=intervals,
+        quotes=quotes,
     )
-    context.sentence_starts = sorted(
-        {lo for lo, _ in context.paragraph_bounds.values()}
-        | {end for lo, hi in context.paragraph_bounds.values() for end in sentence_ends(masked, lo, hi)}
-    )
+    context.person_starts = [m.start for m in persons]
+    context.organisations = [m for m in ordered if m.label == "ORG" and not quotes.contains(m.start)]
+    context.organisation_starts = [m.start for m in context.organisations]
+    for paragraph in article.paragraphs:
+        content = re.compile(r"\S").search(text, paragraph.start, paragraph.end)
+        context.content_starts[paragraph.position] = content.start() if content else paragraph.end
+    # where each sentence starts, found once per paragraph; each boundary maps to the offset
+    # of the punctuation that ends the sentence before it (a paragraph start to itself)
+    context.sentence_marks = {lo: lo for lo, _ in context.paragraph_bounds.values()}
+    for lo, hi in context.paragraph_bounds.values():
+        context.sentence_marks.update((end, mark) for mark, end in sentence_end_marks(masked, lo, hi))
+    context.sentence_starts = sorted(context.sentence_marks)
     context.lowercase_words = set(re.findall(r"(?<![\w'’])([a-z]+)\b", masked))
     context.person_forms = {strip_titles(m.text) for m in ordered if m.label == "PERSON"}
     context.genders = infer_genders(context)
     context.names_cache.clear()  # names chosen by a title's gender can now use the article's genders
+    context.text_name_cache.clear()
     context.pronoun_mentions = resolve_pronoun_chain(context)
+    context.pronoun_offsets = [offset for offset, _, _ in context.pronoun_mentions]
     return context
 
 
@@ -285,6 +351,7 @@ def resolve_pronoun_chain(context: Context) -> list[tuple[int, str, float]]:
     She has ..." keeps its referent even when others are named in between."""
     chain: list[tuple[int, str, float]] = []
     context.pronoun_mentions = chain
+    context.pronoun_offsets = []
     for match in re.finditer(r"\b([Hh]e|[Ss]he|him|[Hh]is|[Hh]er)\b", context.masked):
         word = match.group(1).lower()
         gendered = "he" if word in ("he", "him", "his") else "she"
@@ -298,6 +365,7 @@ def resolve_pronoun_chain(context: Context) -> list[tuple[int, str, float]]:
         else:
             weight = 150.0  # his / her: a possessive
         chain.append((match.start(), name, weight))
+        context.pronoun_offsets.append(match.start())
     return chain
 
 
@@ -310,13 +378,16 @@ def missed_surnames(masked: str, mentions: list[Mention], surnames: set[str], ar
     starts = [m.start for m in mentions]
     pattern = re.compile(r"(?<![\w'’.-])(" + "|".join(re.escape(s) for s in sorted(surnames, key=len, reverse=True)) + r")(?![\w-])")
     found = []
+    paragraph_starts = [p.start for p in article.paragraphs]
     for match in pattern.finditer(masked):
         index = bisect_right(starts, match.start()) - 1
         if index >= 0 and covered[index][0] <= match.start() < covered[index][1]:
             continue
         if any(lo <= match.start() < hi for lo, hi in covered[max(0, index - 3):index + 2]):
             continue
-        position = next((p.position for p in article.paragraphs if p.start <= match.start() < p.end), -1)
+        at = bisect_right(paragraph_starts, match.start()) - 1
+        paragraph = article.paragraphs[at] if at >= 0 else None
+        position = paragraph.position if paragraph is not None and match.start() < paragraph.end else -1
         found.append(Mention(match.start(), match.end(), match.group(), "PERSON", match.group(), position))
     return found
 
@@ -332,10 +403,6 @@ def mask_quotes(text: str, spans: Sequence[MarkedSpan]) -> str:
         if span.end > span.start and text[span.end - 1] in ".?!,":
             chars[span.end - 1] = text[span.end - 1]
     return "".join(chars)
-
-
-def inside_any(offset: int, intervals: list[tuple[int, int]]) -> bool:
-    return any(start <= offset < end for start, end in intervals)
 
 
 # ---------------------------------------------------------------------------- rules
@@ -446,23 +513,19 @@ def continuation(context: Context, spans: Sequence[MarkedSpan], index: int, done
     paragraph, or from the previous paragraph when this paragraph opens with the quote. A
     paragraph ending in a colon ("The Times reports:") introduces the quote after it."""
     span = spans[index]
-    for earlier in range(index - 1, -1, -1):
-        previous = spans[earlier]
-        if previous.paragraph_position != span.paragraph_position:
-            break
-        if done[earlier].speaker:
-            return carried(done[earlier], "continuation")
-    opens_paragraph = not context.text[paragraph_start(context, span):span.outer_start].strip()
+    earlier = context.last_attributed.get(span.paragraph_position)
+    if earlier is not None and earlier < index and done[earlier].speaker:
+        return carried(done[earlier], "continuation")
+    opens_paragraph = span.outer_start <= context.content_starts.get(span.paragraph_position, paragraph_start(context, span))
     if not opens_paragraph:
         return following_in_paragraph(context, spans, index)
     previous_bounds = context.paragraph_bounds.get(span.paragraph_position - 1)
     if previous_bounds is not None:
         lo, hi = previous_bounds
         if context.text[lo:hi].rstrip().endswith(":"):
-            sentence_start = lo
-            for boundary in sentence_ends(context.masked, lo, hi):
-                if boundary < hi - 1:
-                    sentence_start = boundary
+            # the last sentence of that paragraph (boundaries were found once, in build_context)
+            before = bisect_left(context.sentence_starts, hi - 1) - 1
+            sentence_start = max(lo, context.sentence_starts[before]) if before >= 0 else lo
             found = last_cue_attribution(context, sentence_start, hi, span, "colon_paragraph")
             if found is not None and found.speaker:
                 return found
@@ -477,7 +540,7 @@ def following_in_paragraph(context: Context, spans: Sequence[MarkedSpan], index:
     """``"First." "Second," she said.``: an unattributed quote takes the attribution of the
     next quote in the same paragraph, when that one has its own."""
     span = spans[index]
-    for later in spans[index + 1:]:
+    for later in spans[index + 1:index + 1 + FOLLOWING_QUOTES]:
         if later.paragraph_position != span.paragraph_position:
             return None
         start, end = sentence_around(context, later)
@@ -502,7 +565,7 @@ def headline_subject(context: Context, span: MarkedSpan) -> Attribution | None:
     """A headline quote belongs to the name before a colon ("Smith: …") or the headline's first person."""
     start, _ = context.paragraph_bounds.get(span.paragraph_position, (0, 0))
     colon = context.masked.find(":", start, span.outer_start)
-    candidates = [m for m in context.mentions if start <= m.start < span.outer_start and m.label in NER_SPEAKER_LABELS]
+    candidates = [m for m in mentions_between(context, start, span.outer_start) if m.label in NER_SPEAKER_LABELS]
     if colon >= 0:
         for mention in candidates:
             if not context.text[mention.end:colon].strip():
@@ -544,10 +607,12 @@ def skip_spaces(text: str, i: int) -> int:
 
 
 def next_mark_or(context: Context, start: int, limit: int) -> int:
-    for outer_start, _ in context.quote_intervals:
-        if start <= outer_start < limit:
-            return outer_start
-    return limit
+    return context.quotes.first_start(start, limit)
+
+
+def mentions_between(context: Context, start: int, limit: int) -> list[Mention]:
+    """The mentions starting in [start, limit), in text order."""
+    return context.mentions[bisect_left(context.mention_starts, start):bisect_left(context.mention_starts, limit)]
 
 
 def first_cue(masked: str, start: int, end: int) -> tuple[int, int, str] | None:
@@ -579,16 +644,19 @@ def is_verb_use(masked: str, match: re.Match) -> bool:
 
 
 def sentence_around(context: Context, span: MarkedSpan) -> tuple[int, int]:
-    """The sentence of the masked paragraph holding the quote's opening mark."""
+    """The sentence of the masked paragraph holding the quote's opening mark, at most
+    SENTENCE_WINDOW_CHARS either side of the quote."""
     lo, hi = context.paragraph_bounds.get(span.paragraph_position, (span.outer_start, span.outer_end))
     masked = context.masked
-    start = lo
-    for boundary in sentence_ends(masked, lo, span.outer_start):
-        start = boundary
-    end = hi
-    for boundary in sentence_ends(masked, span.outer_end, hi):
-        end = boundary
-        break
+    starts = context.sentence_starts
+    before = bisect_right(starts, span.outer_start) - 1
+    start = max(lo, starts[before]) if before >= 0 else lo
+    after = bisect_right(starts, span.outer_end)
+    while after < len(starts) and context.sentence_marks[starts[after]] < span.outer_end:
+        after += 1  # punctuation that began inside the quote ends no sentence after it
+    end = min(hi, starts[after]) if after < len(starts) else hi
+    start = max(start, span.outer_start - SENTENCE_WINDOW_CHARS)
+    end = min(end, span.outer_end + SENTENCE_WINDOW_CHARS)
     # a line break inside a paragraph (one-newline layouts) ends a sentence too
     line_start = masked.rfind("\n", start, span.outer_start)
     if line_start >= 0:
@@ -602,8 +670,9 @@ def sentence_around(context: Context, span: MarkedSpan) -> tuple[int, int]:
 SENTENCE_END = re.compile(r"[.!?]+[\"”’'»)]*(?=\s+[\"“‘'(\[A-Z0-9]|\s*$)")
 
 
-def sentence_ends(masked: str, start: int, end: int) -> list[int]:
-    """Offsets just after each sentence end in masked[start:end] (abbreviations skipped)."""
+def sentence_end_marks(masked: str, start: int, end: int) -> list[tuple[int, int]]:
+    """(start, end) of each sentence-ending punctuation run in masked[start:end]
+    (abbreviations skipped): a sentence starts at each end."""
     ends = []
     for match in SENTENCE_END.finditer(masked, start, end):
         word = re.search(r"([\w.]+)$", masked[max(start, match.start() - 12):match.start()])
@@ -614,16 +683,14 @@ def sentence_ends(masked: str, start: int, end: int) -> list[int]:
             # a quote's own final stop only ends the sentence when its closing mark follows
             if masked[match.end() - 1] not in "\"”’'»":
                 continue
-        ends.append(match.end())
+        ends.append((match.start(), match.end()))
     return ends
 
 
 def clause_start_before(context: Context, region_start: int, cue_start: int) -> int:
     """Start of the clause holding a cue: after the last quote or semicolon before it."""
-    start = region_start
-    for outer_start, outer_end in context.quote_intervals:
-        if region_start <= outer_end <= cue_start:
-            start = max(start, outer_end)
+    last_quote_end = context.quotes.last_end(region_start, cue_start)
+    start = region_start if last_quote_end is None else last_quote_end
     semicolon = context.masked.rfind(";", start, cue_start)
     return semicolon + 1 if semicolon >= 0 else start
 
@@ -704,11 +771,15 @@ def strip_parenthesis(words: list[re.Match]) -> list[re.Match]:
     return words
 
 
+SUBJECT_WORDS = 60
+
+
 def sentence_subject(context: Context, sentence_start: int, limit: int) -> tuple[int, int] | None:
     """The subject opening a sentence: a pronoun or a named mention among its first words,
     after an introductory phrase ("In a statement, ...")."""
     masked = context.masked
-    words = list(WORD.finditer(masked, sentence_start, limit))
+    # the subject is among the first words: a long sentence is not read to its end
+    words = list(islice(WORD.finditer(masked, sentence_start, limit), SUBJECT_WORDS))
     index = 0
     if words and words[0].group().lower() in INTRO_WORDS:
         comma = next((i for i, w in enumerate(words[:10]) if w.group() == ","), None)
@@ -720,18 +791,16 @@ def sentence_subject(context: Context, sentence_start: int, limit: int) -> tuple
     first = words[index]
     if first.group().lower() in PRONOUNS:
         return first.start(), first.end()
-    for mention in context.mentions:
-        if mention.start == first.start() and mention.label in ("PERSON", "ORG", "GPE", "NORP"):
+    for mention in mentions_between(context, first.start(), first.start() + 1):
+        if mention.label in ("PERSON", "ORG", "GPE", "NORP"):
             return mention.start, mention.end
-        if mention.start > first.start():
-            break
     if first.group()[:1].isupper() and index + 1 < len(words):
         # a title run before a name: "Attorney General Jeff Sessions doesn't ..."
         run_end = index
         while run_end + 1 < len(words) and words[run_end + 1].group()[:1].isupper():
             run_end += 1
-        for mention in context.mentions:
-            if first.start() <= mention.start and mention.end <= words[run_end].end() and mention.label == "PERSON":
+        for mention in mentions_between(context, first.start(), words[run_end].end()):
+            if mention.end <= words[run_end].end() and mention.label == "PERSON":
                 return first.start(), mention.end
     return None
 
@@ -746,7 +815,7 @@ def named_appositive(context: Context, words: list[re.Match]) -> list[re.Match] 
         return None
     lo, hi = segment[0].start(), segment[-1].end()
     # the segment must end in the name: "state Del. Ann Roe (D-Ohio)", not "Roe attacked Lee"
-    if any(m.label == "PERSON" and lo <= m.start and m.end == hi for m in context.mentions):
+    if any(m.label == "PERSON" and m.end == hi for m in mentions_between(context, lo, hi)):
         return segment
     return None
 
@@ -836,7 +905,7 @@ def resolve_phrase(context: Context, start: int, end: int, phrase: str, span: Ma
 
 def best_mention_in(context: Context, start: int, end: int) -> Mention | None:
     """The mention inside [start, end) most likely to be the speaker: a person first."""
-    inside = [m for m in context.mentions if start <= m.start and m.end <= end + 1 and m.label in NER_SPEAKER_LABELS]
+    inside = [m for m in mentions_between(context, start, end + 1) if m.end <= end + 1 and m.label in NER_SPEAKER_LABELS]
     if not inside:
         return None
     for label in ("PERSON", "ORG"):
@@ -924,16 +993,34 @@ def fullest_form(context: Context, tokens: list[str]) -> list[str]:
     """The longest form of the name the article uses that holds all its words, in order, and
     ends the same way: "Suu Kyi" -> "Aung San Suu Kyi", "Bobby Scott" -> "Robert C. Bobby Scott".
     A form that only adds a suffix (Jr.) may be another person (a son): not taken."""
+    memo = tuple(tokens)
+    if memo in context.fullest_cache:
+        return context.fullest_cache[memo]
     key = [t.lower().rstrip(".") for t in tokens]
     best = tokens
-    for _, form in person_forms(context):
+    for form in forms_index(context)[1].get(key[-1], []):
         if len(form) <= len(best):
             continue
         form_key = [t.lower().rstrip(".") for t in form]
-        if form_key[-1] != key[-1] or not is_subsequence(key, form_key):
+        if not is_subsequence(key, form_key):
             continue
         best = form
+    context.fullest_cache[memo] = best
     return best
+
+
+def forms_index(context: Context) -> tuple[dict[str, tuple[list[int], list[list[str]]]], dict[str, list[list[str]]]]:
+    """The person forms grouped by surname (offsets and tokens, in text order) and by last word."""
+    if context.forms_by_surname is None:
+        by_surname: dict[str, tuple[list[int], list[list[str]]]] = {}
+        by_last: dict[str, list[list[str]]] = {}
+        for start, tokens in person_forms(context):
+            starts, forms = by_surname.setdefault(surname_of(tokens), ([], []))
+            starts.append(start)
+            forms.append(tokens)
+            by_last.setdefault(tokens[-1].lower().rstrip("."), []).append(tokens)
+        context.forms_by_surname = (by_surname, by_last)
+    return context.forms_by_surname
 
 
 def name_tokens(name: str) -> list[str]:
@@ -969,27 +1056,63 @@ def full_name_for(context: Context, surname: str, position: int, gender: str | N
     earlier one, else the first later one, of the gender a title asks for (Mr. Obama is not
     Michelle Obama); failing NER, a capitalised run in the text ending in the surname."""
     target = surname.lower().rstrip(".").replace("’", "'")
-    best: tuple[int, list[str]] | None = None
-    for start, tokens in person_forms(context):
-        if surname_of(tokens) != target:
-            continue
-        if gender is not None and gender_of_name(context, " ".join(tokens)) not in (None, gender):
-            continue
-        distance = position - start if start <= position else 10 * (start - position)
-        if best is None or distance < best[0]:
-            best = (distance, tokens)
-    if best is not None:
-        return " ".join(fullest_form(context, best[1]))
-    pattern = re.compile(r"\b((?:(?:[A-Z]\.|[A-Z][\w'’-]+)\s+){1,3})" + re.escape(surname) + r"\b")
-    # the article's prose first; failing that, a full form written only inside a quote
-    for match in [*pattern.finditer(context.masked), *pattern.finditer(context.text)]:
-        words = [w for w in match.group(1).split() if w.lower().rstrip(".") not in TITLES]
-        while words and words[0].lower() in context.lowercase_words:
-            words = words[1:]
-        if words and all(w[:1].isupper() for w in words) and not any(w.lower() in STOP_WORDS for w in words):
-            name = " ".join(words + [surname])
-            if gender is None or gender_of_name(context, name) in (None, gender):
-                return name
+    starts, forms = forms_index(context)[0].get(target, ([], []))
+
+    def fits(index: int) -> bool:
+        return gender is None or gender_of_name(context, " ".join(forms[index])) in (None, gender)
+
+    split = bisect_right(starts, position)
+    # the nearest earlier form (the first of those at that offset), and the nearest later one
+    earlier = next((i for i in range(split - 1, max(-1, split - 1 - PERSONS_BACK), -1) if fits(i)), None)
+    while earlier is not None and earlier > 0 and starts[earlier - 1] == starts[earlier] and fits(earlier - 1):
+        earlier -= 1
+    later = next((i for i in range(split, min(len(forms), split + PERSONS_BACK)) if fits(i)), None)
+    if earlier is not None and (later is None or position - starts[earlier] <= 10 * (starts[later] - position)):
+        return " ".join(fullest_form(context, forms[earlier]))
+    if later is not None:
+        return " ".join(fullest_form(context, forms[later]))
+    if (surname, gender) not in context.text_name_cache:
+        context.text_name_cache[surname, gender] = name_in_text(context, surname, gender)
+    return context.text_name_cache[surname, gender]
+
+
+NAME_RUN_BEFORE = re.compile(r"\b((?:(?:[A-Z]\.|[A-Z][\w'’-]+)\s+){1,3})\Z")
+NAME_RUN_CHARS = 200  # how far back of a surname its capitalised run is read
+
+
+def word_index(context: Context, masked: bool) -> dict[str, list[int]]:
+    """Offsets of every word of the masked (or the plain) text, by word."""
+    if masked not in context.word_offsets:
+        index: dict[str, list[int]] = {}
+        for match in re.finditer(r"\b\w+", context.masked if masked else context.text):
+            index.setdefault(match.group(), []).append(match.start())
+        context.word_offsets[masked] = index
+    return context.word_offsets[masked]
+
+
+def name_in_text(context: Context, surname: str, gender: str | None) -> str | None:
+    """A capitalised run of one to three words right before ``surname`` in the text, as the
+    person's full name: the article's prose first; failing that, a full form written only
+    inside a quote. Each occurrence of the surname is looked up, not the whole text."""
+    first_word = re.match(r"\w+", surname)
+    if first_word is None:
+        return None
+    whole = re.compile(re.escape(surname) + r"\b")
+    for masked in (True, False):
+        text = context.masked if masked else context.text
+        for offset in word_index(context, masked).get(first_word.group(), []):
+            if not whole.match(text, offset):
+                continue
+            match = NAME_RUN_BEFORE.search(text, max(0, offset - NAME_RUN_CHARS), offset)
+            if match is None:
+                continue
+            words = [w for w in match.group(1).split() if w.lower().rstrip(".") not in TITLES]
+            while words and words[0].lower() in context.lowercase_words:
+                words = words[1:]
+            if words and all(w[:1].isupper() for w in words) and not any(w.lower() in STOP_WORDS for w in words):
+                name = " ".join(words + [surname])
+                if gender is None or gender_of_name(context, name) in (None, gender):
+                    return name
     return None
 
 
@@ -1032,30 +1155,37 @@ def resolve_pronoun(context: Context, pronoun: str, position: int, any_gender: b
     wanted = PRONOUN_GENDER.get(pronoun, "any")
     here = bisect_right(context.sentence_starts, position) - 1
     window_start = context.sentence_starts[max(0, here - PRONOUN_WINDOW_SENTENCES)] if context.sentence_starts else 0
+    window_start = max(window_start, position - PRONOUN_WINDOW_CHARS)
     scores: Counter = Counter()
-    for mention in persons_before(context, position):
-        if mention.start < window_start:
-            continue
+    first = bisect_left(context.person_starts, window_start)
+    for mention in context.persons[first:bisect_left(context.person_starts, position)]:
         name = best_name(context, mention)
         if not gender_fits(context, name, wanted):
             continue
         distance = here - (bisect_right(context.sentence_starts, mention.start) - 1)
         scores[name] += mention_salience(context, mention) / 2 ** distance
-    for offset, name, weight in context.pronoun_mentions:
-        if window_start <= offset < position and gender_fits(context, name, wanted):
+    first = bisect_left(context.pronoun_offsets, window_start)
+    for offset, name, weight in context.pronoun_mentions[first:bisect_left(context.pronoun_offsets, position)]:
+        if gender_fits(context, name, wanted):
             distance = here - (bisect_right(context.sentence_starts, offset) - 1)
             scores[name] += weight / 2 ** distance
-    for offset, name in context.speakers_so_far:
-        if window_start <= offset < position and gender_fits(context, name, wanted):
+    first = bisect_left(context.speaker_offsets, window_start)
+    for offset, name in context.speakers_so_far[first:bisect_left(context.speaker_offsets, position)]:
+        if gender_fits(context, name, wanted):
             distance = here - (bisect_right(context.sentence_starts, offset) - 1)
             scores[name] += QUOTED_SPEAKER_SALIENCE / 2 ** distance
     if scores:
         return max(scores.items(), key=lambda item: item[1])[0]
-    for mention in reversed(persons_before(context, position)):
+    # nobody in the window: the last person of a fitting gender named before it
+    last = bisect_left(context.person_starts, position)
+    for mention in reversed(context.persons[max(0, last - PERSONS_BACK):last]):
         name = best_name(context, mention)
         if gender_fits(context, name, wanted):
             return name
     return None
+
+
+PERSONS_BACK = 200  # earlier person mentions searched for one of a fitting gender
 
 
 QUOTED_SPEAKER_SALIENCE = 310
@@ -1096,17 +1226,22 @@ def is_subject(context: Context, mention: Mention) -> bool:
     return is_subject_at(context, mention.start, mention.end)
 
 
+SUBJECT_LEAD_CHARS = 400
+
+
 def is_subject_at(context: Context, start: int, end: int) -> bool:
     """A mention opening its sentence or clause, or followed by a verb-like word."""
     masked = context.masked
     sentence = bisect_right(context.sentence_starts, start) - 1
     sentence_start = context.sentence_starts[sentence] if sentence >= 0 else 0
-    lead = masked[sentence_start:start]
-    lead_words = re.findall(r"[\w’']+", lead)
-    if not lead_words or all(w.lower() in TITLES or w.lower() in INTRO_WORDS or w[:1].isupper() for w in lead_words[-4:]) and len(lead_words) <= 4:
-        return True
-    if re.search(r",\s*$", lead) and len(lead_words) <= 8:
-        return True  # after an introductory phrase: "In an interview, Smith ..."
+    # a lead of more than a few words is not a sentence opening: longer ones are not read
+    if start - sentence_start <= SUBJECT_LEAD_CHARS:
+        lead = masked[sentence_start:start]
+        lead_words = re.findall(r"[\w’']+", lead)
+        if not lead_words or all(w.lower() in TITLES or w.lower() in INTRO_WORDS or w[:1].isupper() for w in lead_words[-4:]) and len(lead_words) <= 4:
+            return True
+        if re.search(r",\s*$", lead) and len(lead_words) <= 8:
+            return True  # after an introductory phrase: "In an interview, Smith ..."
     after = masked[end:end + 60]
     after = re.sub(r"^\s*\([^)]*\)", "", after)  # "(R-Ohio)"
     after = re.sub(r"^\s*,[^,]{1,40},", "", after)  # an appositive
@@ -1129,19 +1264,14 @@ def gender_of_name(context: Context, name: str) -> str | None:
     return None
 
 
-def persons_before(context: Context, position: int) -> list[Mention]:
-    starts = [m.start for m in context.persons]
-    return context.persons[:bisect_right(starts, position - 1)]
-
-
 def nearest_organisation(context: Context, position: int, word: str | None = None) -> str | None:
     """The last organisation named before ``position`` outside quotes (whose name holds
     ``word``, when given)."""
-    for mention in reversed(context.mentions):
-        if mention.start < position and mention.label == "ORG" and not inside_any(mention.start, context.quote_intervals):
-            name = mention.name or mention.text
-            if word is None or re.search(r"\b" + re.escape(word) + r"\b", name, re.IGNORECASE):
-                return name
+    last = bisect_left(context.organisation_starts, position)
+    for mention in reversed(context.organisations[max(0, last - ORGANISATIONS_BACK):last]):
+        name = mention.name or mention.text
+        if word is None or re.search(r"\b" + re.escape(word) + r"\b", name, re.IGNORECASE):
+            return name
     return None
 
 
@@ -1169,8 +1299,9 @@ def resolve_description(context: Context, phrase: str, position: int) -> str | N
         if organisation:
             return organisation
     best: tuple[int, int, str] | None = None
-    for mention in context.persons:
-        role = expand_abbreviations(role_context(context, mention).lower())
+    for index in role_candidates(context, head, position):
+        mention = context.persons[index]
+        role = expanded_role(context, index)
         if not re.search(r"\b" + re.escape(head) + r"\b", role):
             continue
         overlap = sum(1 for w in words if re.search(r"\b" + re.escape(w) + r"\b", role))
@@ -1201,6 +1332,33 @@ PERSON_HEADS = {"businessman", "businesswoman", "candidate", "nominee", "strateg
                 "reporter", "author", "writer", "columnist", "commentator", "analyst", "economist",
                 "professor", "scholar", "expert", "activist", "veteran", "pollster", "manager", "chief",
                 "democrat", "republican", "star", "actor", "actress", "singer", "rapper", "comedian"}
+
+
+def expanded_role(context: Context, index: int) -> str:
+    """The role context of ``context.persons[index]``, lower case, abbreviations spelt out (memoised)."""
+    if index not in context.roles:
+        context.roles[index] = expand_abbreviations(role_context(context, context.persons[index]).lower())
+    return context.roles[index]
+
+
+def role_candidates(context: Context, head: str, position: int) -> list[int]:
+    """Indices of the persons whose introduction may hold the word ``head``: those whose role
+    context has its last word, the ROLE_CANDIDATES nearest before and after ``position``."""
+    if context.role_index is None:
+        context.role_index = {}
+        for index, mention in enumerate(context.persons):
+            for word in set(re.findall(r"\w+", expanded_role(context, index))):
+                indices, starts = context.role_index.setdefault(word, ([], []))
+                indices.append(index)
+                starts.append(mention.start)
+    pieces = re.findall(r"\w+", head)
+    if not pieces or not re.search(r"\w$", head):
+        # no word to look up: every person
+        indices, starts = range(len(context.persons)), context.person_starts
+    else:
+        indices, starts = context.role_index.get(pieces[-1], ([], []))
+    split = bisect_left(starts, position)
+    return list(indices[max(0, split - ROLE_CANDIDATES):split + ROLE_CANDIDATES])
 
 
 def expand_abbreviations(role: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from quotewire.document import Mention
 from quotewire.quotes import extract_quotes
 from test_quotes import article_from, person
 
@@ -324,3 +325,57 @@ def test_a_participle_cue_followed_by_a_comma_takes_the_sentence_subject():
     article = article_from("Earlier that day, Ivo Dask criticised Lena Marr for her votes on Ruritania, saying, “She is reckless.”")
     mentions = [person(article, "Ivo Dask"), person(article, "Lena Marr"), person(article, "Ruritania", label="GPE")]
     assert speakers(article, mentions) == ["Ivo Dask"]
+
+
+def long_paragraph_article(repeats: int):
+    """One paragraph of ``repeats`` rounds of four quotes by two people, named once at the start."""
+    rounds = ("“The gate opens at nine,” said Lena Hart, the keeper. "
+              "She added that the path was “muddy but safe” this week. "
+              "Mr. Obi Tamm replied: “We will bring boots.” "
+              "“It rains every spring,” he said. ")
+    return article_from("Lena Hart and Obi Tamm met at the park.", rounds * repeats)
+
+
+def long_paragraph_mentions(article):
+    text = article.text
+    mentions = []
+    for words in ("Lena Hart", "Obi Tamm"):
+        start = text.find(words)
+        while start >= 0:
+            paragraph = article.paragraph_at(start)
+            mentions.append(Mention(start, start + len(words), words, "PERSON", words, paragraph.position))
+            start = text.find(words, start + 1)
+    return sorted(mentions, key=lambda m: m.start)
+
+
+def test_a_paragraph_with_thousands_of_quotes_is_attributed_throughout():
+    article = long_paragraph_article(600)  # ~120,000 characters, 2,400 quotes in one paragraph
+    quotes = extract_quotes(article, long_paragraph_mentions(article))
+    assert len(quotes) == 2400
+    assert [q.speaker for q in quotes] == ["Lena Hart", "Lena Hart", "Obi Tamm", "Obi Tamm"] * 600
+    assert [q.speaker_mention for q in quotes[-4:]] == ["Lena Hart", "She", "Mr. Obi Tamm", "he"]
+
+
+def test_sentence_boundaries_are_found_once_per_paragraph_not_once_per_quote(monkeypatch):
+    from quotewire import attribution
+
+    scanned = []
+    original = attribution.sentence_end_marks
+
+    def counting(masked, start, end):
+        scanned.append(end - start)
+        return original(masked, start, end)
+
+    monkeypatch.setattr(attribution, "sentence_end_marks", counting)
+    article = long_paragraph_article(50)
+    quotes = extract_quotes(article, long_paragraph_mentions(article))
+    assert len(quotes) == 200
+    # each paragraph is scanned once (a quote opening a paragraph may look at the one before)
+    assert sum(scanned) <= 2 * len(article.text)
+
+
+def test_punctuation_begun_inside_a_quote_does_not_end_the_sentence_after_it():
+    article = article_from("''He asked me, 'Why did you leave?''' Mr. Ivo Brandt said, smiling.")
+    quotes = extract_quotes(article, [person(article, "Ivo Brandt")])
+    assert [q.speaker for q in quotes] == ["Ivo Brandt"]
+    assert quotes[0].speaker_mention == "Mr. Ivo Brandt"

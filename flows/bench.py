@@ -36,10 +36,11 @@ import threading
 import time
 from pathlib import Path
 
+from quotewire.analyse import NER_BATCH_SIZE  # the floor batches paragraphs as the pipeline does
 from quotewire.discover import article_format, is_hidden
 
 SAMPLE_SECONDS = 0.2
-NER_BATCH_SIZE = 256  # as recognise() uses
+PSS_EVERY = 10  # samples
 
 
 # --- corpus -> temporary raw dir ----------------------------------------------------------------
@@ -92,18 +93,27 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def _memory_kb(pid: int) -> tuple[int, int]:
-    """(RSS, PSS) in kB; PSS splits shared pages among the processes sharing them."""
-    rss = pss = 0
+PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
+
+
+def _rss_kb(pid: int) -> int:
+    """Cheap (statm): sampled often."""
+    try:
+        return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE_KB
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def _pss_kb(pid: int) -> int:
+    """PSS splits shared pages among the processes sharing them. smaps_rollup makes the kernel
+    walk every page table, which costs real CPU on a 2-core machine: sampled rarely."""
     try:
         for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-            if line.startswith("Rss:"):
-                rss = int(line.split()[1])
-            elif line.startswith("Pss:"):
-                pss = int(line.split()[1])
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
     except (OSError, ValueError):
         pass
-    return rss, pss
+    return 0
 
 
 def _command(pid: int) -> str:
@@ -128,16 +138,17 @@ class TreeMemory:
 
     def sample(self) -> None:
         me = os.getpid()
-        per_process = [(pid, *_memory_kb(pid)) for pid in [me, *_children(me)]]
-        rss = sum(r for _, r, _ in per_process)
-        pss = sum(p for _, _, p in per_process)
+        pids = [me, *_children(me)]
+        per_process = [(pid, _rss_kb(pid)) for pid in pids]
+        rss = sum(r for _, r in per_process)
+        if self.samples % PSS_EVERY == 0:
+            self.peak_pss_kb = max(self.peak_pss_kb, sum(_pss_kb(pid) for pid in pids))
         self.samples += 1
         if self.timeline is not None:
             self.timeline.append((round(time.perf_counter(), 2), rss // 1024, len(per_process)))
         if rss > self.peak_rss_kb:
             self.peak_rss_kb = rss
-            self.at_peak = [(pid, _command(pid), r) for pid, r, _ in per_process]
-        self.peak_pss_kb = max(self.peak_pss_kb, pss)
+            self.at_peak = [(pid, _command(pid), r) for pid, r in per_process]
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
@@ -222,11 +233,12 @@ def prefect_startup() -> float:
     return time.perf_counter() - started
 
 
-def run_pipeline(raw_dir: Path, warehouse_dir: Path, workers: int, dask_address: str | None = None) -> tuple[dict, float]:
+def run_pipeline(raw_dir: Path, warehouse_dir: Path, workers: int, runner_kind: str = "process",
+                 dask_address: str | None = None) -> tuple[dict, float]:
     from quotewire.flows import pipeline
     from quotewire.runners import make_task_runner
 
-    runner = make_task_runner("dask" if dask_address else "process", workers=workers, address=dask_address)
+    runner = make_task_runner(runner_kind, workers=workers, address=dask_address)
     flow = pipeline.with_options(task_runner=runner)
     started = time.perf_counter()
     result = flow(raw_dir=str(raw_dir), warehouse_dir=str(warehouse_dir))
@@ -239,13 +251,17 @@ def run_pipeline(raw_dir: Path, warehouse_dir: Path, workers: int, dask_address:
 def _stages(result: dict, total: float) -> dict[str, float]:
     ingest, models = result["ingest"], result["models"]
     stages = {name: round(seconds, 3) for name, seconds in (ingest.get("stage_seconds") or {}).items()}
+    busy = stages.pop("batches_busy", None)
     stages["models"] = round(models.get("seconds", 0.0), 3) if models else 0.0
     stages["prefect_and_other"] = round(total - sum(stages.values()), 3)
+    if busy is not None:
+        stages["batches_busy_summed"] = busy  # inside analyse_batch, summed over workers
     return stages
 
 
 def bench(corpora: list[Path], limit: int | None, workers: int, keep: Path | None = None,
-          dask_address: str | None = None, floor: bool = True, out=sys.stdout) -> dict:
+          runner_kind: str = "process", dask_address: str | None = None, floor: bool = True,
+          out=sys.stdout) -> dict:
     def say(message: str) -> None:
         print(message, file=out, flush=True)
 
@@ -264,7 +280,7 @@ def bench(corpora: list[Path], limit: int | None, workers: int, keep: Path | Non
         say(f"prefect start-up: {startup:.1f} s")
 
         with TreeMemory() as memory:
-            first, first_seconds = run_pipeline(raw_dir, warehouse_dir, workers, dask_address)
+            first, first_seconds = run_pipeline(raw_dir, warehouse_dir, workers, runner_kind, dask_address)
         stages = _stages(first, first_seconds)
         if memory.timeline:
             print("memory timeline (s, MB, processes):", [(round(t - memory.timeline[0][0], 1), mb, k)
@@ -274,13 +290,13 @@ def bench(corpora: list[Path], limit: int | None, workers: int, keep: Path | Non
             f"(PSS {memory.peak_pss_kb / 1024:.0f} MB); at the peak: "
             + "; ".join(f"{cmd} {kb / 1024:.0f} MB" for _, cmd, kb in memory.at_peak))
 
-        second, second_seconds = run_pipeline(raw_dir, warehouse_dir, workers, dask_address)
+        second, second_seconds = run_pipeline(raw_dir, warehouse_dir, workers, runner_kind, dask_address)
         say(f"run 2 (unchanged raw dir): {second_seconds:.2f} s = {100 * second_seconds / first_seconds:.1f} % "
             f"of run 1; articles new {second['ingest']['articles_new']}; stages {_stages(second, second_seconds)}")
 
         report = {
             "corpora": [str(c) for c in corpora], "articles": n, "workers": workers,
-            "runner": "dask" if dask_address else "process",
+            "runner": runner_kind, "dask_address": dask_address,
             "articles_new": first["ingest"]["articles_new"],
             "prefect_startup_s": round(startup, 2),
             "pipeline_s": round(first_seconds, 2),
@@ -333,5 +349,6 @@ def command_bench(args: argparse.Namespace) -> int:
         os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
         os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     bench([Path(c) for c in corpora], args.limit, workers, keep=getattr(args, "keep", None),
-          dask_address=getattr(args, "dask_address", None), floor=not getattr(args, "no_floor", False))
+          runner_kind=getattr(args, "runner", "process"), dask_address=getattr(args, "dask_address", None),
+          floor=not getattr(args, "no_floor", False))
     return 0

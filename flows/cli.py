@@ -67,9 +67,14 @@ def build_parser() -> argparse.ArgumentParser:
     _add_warehouse(check)
 
     bench = commands.add_parser("bench", help="pipeline throughput against the spaCy NER floor on a corpus")
-    bench.add_argument("--corpus", type=Path, required=True, help="folder of articles (read recursively, sorted)")
+    bench.add_argument("--corpus", type=Path, required=True, action="append",
+                       help="folder of articles (read recursively, sorted); repeat to chain corpora")
     bench.add_argument("--limit", type=int, default=None, help="first N articles only")
     bench.add_argument("--workers", type=int, default=None, help="processes (default: every core)")
+    bench.add_argument("--runner", choices=("process", "dask"), default="process")
+    bench.add_argument("--dask-address", default=None, metavar="tcp://HOST:PORT")
+    bench.add_argument("--no-floor", action="store_true", help="skip the spaCy NER floor measurement")
+    bench.add_argument("--keep", type=Path, default=None, help="work in this folder and keep it (default: a temp dir)")
 
     bench_html = commands.add_parser("bench-html", help="HTML body extraction F1 on an article-extraction-benchmark folder")
     bench_html.add_argument("corpus", type=Path, help="folder with html/<id>.html.gz and ground-truth.json")

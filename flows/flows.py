@@ -80,6 +80,18 @@ def build_models(warehouse_dir: str | None = None) -> dict:
     return result.as_dict()
 
 
+def models_are_current(settings: Settings) -> bool:
+    """The database was built after the published snapshot and after every SQL model changed
+    (a failed build leaves it older than the snapshot, so the next run builds again)."""
+    link = Warehouse(settings.warehouse_dir).parquet_link
+    try:
+        built_at = settings.database_path.stat().st_mtime_ns
+        inputs = [link.lstat().st_mtime_ns] + [p.stat().st_mtime_ns for p in settings.sql_dir.rglob("*.sql")]
+    except FileNotFoundError:
+        return False
+    return built_at > max(inputs)
+
+
 @flow(name="pipeline", log_prints=True)
 def pipeline(raw_dir: str | None = None, warehouse_dir: str | None = None, show_progress: bool = True) -> dict:
     settings = _settings(raw_dir, warehouse_dir)
@@ -89,7 +101,10 @@ def pipeline(raw_dir: str | None = None, warehouse_dir: str | None = None, show_
         runner = FlowRunContext.get().task_runner.duplicate()
         ingested = ingest.with_options(task_runner=runner)(str(settings.raw_dir), str(settings.warehouse_dir),
                                                            show_progress)
-        built = build_models(str(settings.warehouse_dir))
+        if ingested["published"] or not models_are_current(settings):
+            built = build_models(str(settings.warehouse_dir))
+        else:  # nothing changed: the database already holds exactly this snapshot
+            built = {"skipped": "no new snapshot since the last build", "seconds": 0.0}
         report_path = settings.warehouse_dir / "report.html"
         report = write_report(settings.database_path, report_path, datetime.now(timezone.utc))
     create_markdown_artifact(

@@ -20,6 +20,7 @@ takes its article with it unless another path still holds the same bytes.
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
 import socket
@@ -35,10 +36,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from quotewire.analyse import AnalysedArticle, analyse_documents, article_id_for
+from quotewire.analyse import AnalysedArticle, analyse_documents, article_id_for  # spaCy: imported lazily
 from quotewire.discover import discover
 from quotewire.document import DecodedDocument, Rejection
-from quotewire.entities import load_nlp
 from quotewire.settings import Settings
 from quotewire.sources import DocumentRef, read_document, read_documents
 from quotewire.store import PART_TABLES, Staging, Warehouse, part_name_for
@@ -165,8 +165,8 @@ def plan_ingest(settings: Settings, warehouse: Warehouse, now: datetime | None =
             to_analyse.append(ArticleToAnalyse(article_id, sha, sources[0], tuple(sources)))
 
     to_analyse.sort(key=lambda a: a.primary.source_path)
-    size = max(1, settings.batch_size)
-    batches = [to_analyse[i:i + size] for i in range(0, len(to_analyse), size)]
+    sizes = {a.article_id: current_paths[a.primary.source_path][2] for a in to_analyse}
+    batches = plan_batches(to_analyse, sizes, settings.batch_size, settings.workers or os.cpu_count() or 1)
     return IngestPlan(
         run_id=new_run_id(now), started_at=now, kept_article_ids=kept, current_paths=current_paths,
         batches=batches, rejects=rejects, previous_sources=previous_sources,
@@ -175,6 +175,28 @@ def plan_ingest(settings: Settings, warehouse: Warehouse, now: datetime | None =
         first_publish=warehouse.current_snapshot() is None,
         plan_seconds=time.perf_counter() - started,
     )
+
+
+def plan_batches(articles: list[ArticleToAnalyse], size_of: dict[str, int], max_articles: int,
+                 workers: int) -> list[list[ArticleToAnalyse]]:
+    """Consecutive batches of at most ``max_articles``, shrinking towards the end (guided
+    scheduling): each takes about 1/(2 x workers) of the bytes still to come, so the last
+    round is small and no worker idles long while another finishes a big batch. Which
+    articles share a batch changes no row; it only names the part files."""
+    max_articles = max(1, max_articles)
+    floor = max(1, max_articles // 8)  # smaller batches would cost more in task overhead than they save
+    remaining = sum(size_of[a.article_id] for a in articles)
+    batches, i = [], 0
+    while i < len(articles):
+        target = remaining / (2 * max(1, workers))
+        batch, taken = [], 0
+        while i < len(articles) and len(batch) < max_articles and (len(batch) < floor or taken < target):
+            batch.append(articles[i])
+            taken += size_of[articles[i].article_id]
+            i += 1
+        remaining -= taken
+        batches.append(batch)
+    return batches
 
 
 def _read_batch(batch: list[ArticleToAnalyse], max_file_bytes: int) -> tuple[list[DecodedDocument], list[Rejection]]:
@@ -213,6 +235,8 @@ def _analyse_isolating_failures(nlp, documents: list[DecodedDocument]) -> tuple[
 def analyse_batch(batch: list[ArticleToAnalyse], staging: Staging, spacy_model: str,
                   max_file_bytes: int, ingested_at: datetime) -> BatchResult:
     """Worker side: read, analyse and write one batch's part files into the staging snapshot."""
+    from quotewire.entities import load_nlp  # spaCy is imported by workers only
+
     started = time.perf_counter()
     documents, rejects = _read_batch(batch, max_file_bytes)
     analysed, analysis_rejects = _analyse_isolating_failures(load_nlp(spacy_model), documents)
@@ -223,9 +247,19 @@ def analyse_batch(batch: list[ArticleToAnalyse], staging: Staging, spacy_model: 
     article_ids = [a.article_id for a in analysed]
     part_name = part_name_for(article_ids)
     staging.write_part(tables, part_name)
-    return BatchResult(part_name, article_ids, rejects,
-                       {name: tables[name].num_rows for name in PART_TABLES},
-                       time.perf_counter() - started)
+    rows = {name: tables[name].num_rows for name in PART_TABLES}
+    del tables, analysed, documents
+    _return_freed_memory()
+    return BatchResult(part_name, article_ids, rejects, rows, time.perf_counter() - started)
+
+
+def _return_freed_memory() -> None:
+    """Hand the heap a batch freed back to the OS, so a long-lived worker's RSS stays flat
+    (glibc keeps freed arenas otherwise). A no-op where there is no glibc."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def _carry_over_parts(warehouse: Warehouse, staging: Staging, dropped: set[str]) -> None:
@@ -303,7 +337,8 @@ def finish_ingest(plan: IngestPlan, warehouse: Warehouse, staging: Staging,
         rejects_by_reason=dict(Counter(r.reason for r in all_rejects)), rows_added=dict(rows_added),
         published=True, seconds=(datetime.now(timezone.utc) - plan.started_at).total_seconds(),
         stage_seconds={"plan": plan.plan_seconds, "analyse": finish_started - plan.planned_at,
-                       "finish": time.perf_counter() - finish_started},
+                       "finish": time.perf_counter() - finish_started,
+                       "batches_busy": sum(result.seconds for result in results)},  # summed over workers
         workers=sorted({result.worker for result in results}),
     )
 

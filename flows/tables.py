@@ -10,7 +10,6 @@ import pyarrow as pa
 
 from quotewire import schemas
 from quotewire.analyse import AnalysedArticle
-from quotewire.entities import entity_id
 
 _WORD = re.compile(r"\w+(?:['’]\w+)*")
 
@@ -44,6 +43,7 @@ def to_table(name: str, rows: Iterable[dict]) -> pa.Table:
 
 def article_tables(articles: Sequence[AnalysedArticle], run_id: str, ingested_at: datetime) -> dict[str, pa.Table]:
     """The four per-article tables for one batch."""
+    from quotewire.entities import entity_id  # imports spaCy: only workers need it
     article_rows, paragraph_rows, quote_rows, entity_rows = [], [], [], []
     for article in articles:
         structure, aid = article.structure, article.article_id

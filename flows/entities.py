@@ -108,12 +108,67 @@ def paragraph_stream(articles: Sequence[ArticleStructure]) -> Iterator[tuple[str
                 yield paragraph.text, (article_index, paragraph)
 
 
-def mentions_in_paragraph(doc: Doc, paragraph: Paragraph) -> list[Mention]:
-    """The doc's entities as Mentions whose offsets index the article text (name not yet canonical)."""
+# A paragraph longer than this goes to NER in pieces. spaCy refuses a text over nlp.max_length
+# (1,000,000 chars), and NER holds working memory for up to 64 docs at once (a quarter of a
+# 256-doc batch, sorted by length), about 3 KB per character: 64 pieces of 2,000 chars keep
+# that near 400 MB whatever the input (a 3 MB one-line article peaks at ~600 MB RSS with the
+# model; 100,000-char pieces took 9.5 GB). Of PolNeAR's 18,164 paragraphs 37 are longer.
+NER_CHUNK_CHARS = 2_000
+# A sentence end to cut after: a stop after a lower-case word of three letters or more (not
+# "St." or "Nov."), then white space and a capital letter or an opening quote.
+SENTENCE_END_AND_SPACE = re.compile(r"(?<=[a-z]{3})[.!?][\"'”’)\]]*\s+(?=[\"'“‘]?[A-Z])")
+
+
+# Where to cut a piece when it holds no sentence end, best first: after a clause mark, then
+# before a lower-case word (so never inside a run of capitalised name words), then any space.
+CLAUSE_BREAK = re.compile(r"[,;:]\s+")
+BEFORE_LOWER_CASE = re.compile(r"\s+(?=[a-z])")
+ANY_SPACE = re.compile(r"\s+")
+
+
+def chunk_bounds(text: str, limit: int = NER_CHUNK_CHARS) -> list[tuple[int, int]]:
+    """[start, end) pieces covering ``text``, none longer than ``limit``: each cut falls after
+    the last sentence end in the second half of a piece, failing that at the last clause break
+    or space there (see CLAUSE_BREAK), and inside a word only when the half has no space at
+    all. A text within the limit is one piece."""
+    pieces = []
+    start = 0
+    while len(text) - start > limit:
+        window_end = start + limit
+        cut = window_end
+        for pattern in (SENTENCE_END_AND_SPACE, CLAUSE_BREAK, BEFORE_LOWER_CASE, ANY_SPACE):
+            last = None
+            for last in pattern.finditer(text, start + limit // 2, window_end):
+                pass
+            if last is not None and last.end() < window_end:
+                cut = last.end()
+                break
+        pieces.append((start, cut))
+        start = cut
+    pieces.append((start, len(text)))
+    return pieces
+
+
+def ner_stream(articles: Sequence[ArticleStructure], limit: int = NER_CHUNK_CHARS
+               ) -> Iterator[tuple[str, tuple[int, Paragraph, int]]]:
+    """(text, (article index, paragraph, offset in the paragraph)) for every piece of every
+    non-blank paragraph: a paragraph within ``limit`` is one piece."""
+    for text, (article_index, paragraph) in paragraph_stream(articles):
+        if len(text) <= limit:
+            yield text, (article_index, paragraph, 0)
+            continue
+        for start, end in chunk_bounds(text, limit):
+            if text[start:end].strip():
+                yield text[start:end], (article_index, paragraph, start)
+
+
+def mentions_in_paragraph(doc: Doc, paragraph: Paragraph, offset: int = 0) -> list[Mention]:
+    """The doc's entities as Mentions whose offsets index the article text (name not yet
+    canonical); ``offset``: where the doc's text starts in the paragraph."""
     return [
         Mention(
-            start=paragraph.start + ent.start_char,
-            end=paragraph.start + ent.end_char,
+            start=paragraph.start + offset + ent.start_char,
+            end=paragraph.start + offset + ent.end_char,
             text=ent.text,
             label=ent.label_,
             name=ent.text,
@@ -127,12 +182,14 @@ def recognise(nlp: Language, articles: Sequence[ArticleStructure], batch_size: i
     """NER mentions of each article, with canonical names; one list per article, in text order.
 
     All paragraphs of all articles go through one ``nlp.pipe`` stream so spaCy batches across
-    article boundaries (short articles would otherwise make tiny, slow batches).
+    article boundaries (short articles would otherwise make tiny, slow batches). A paragraph
+    over NER_CHUNK_CHARS goes in pieces cut at sentence ends (see chunk_bounds).
     """
     found: list[list[Mention]] = [[] for _ in articles]
-    docs = nlp.pipe(paragraph_stream(articles), as_tuples=True, batch_size=batch_size)
-    for doc, (article_index, paragraph) in docs:
-        found[article_index].extend(mentions_in_paragraph(doc, paragraph))
+    limit = min(NER_CHUNK_CHARS, nlp.max_length)
+    docs = nlp.pipe(ner_stream(articles, limit), as_tuples=True, batch_size=batch_size)
+    for doc, (article_index, paragraph, offset) in docs:
+        found[article_index].extend(mentions_in_paragraph(doc, paragraph, offset))
     return [resolve_mentions(mentions, article) for mentions, article in zip(found, articles)]
 
 
@@ -543,8 +600,14 @@ def trim_spans(mentions: Sequence[Mention], article: ArticleStructure) -> list[M
     full_forms = {tokens for _, tokens in persons if len(tokens) >= 2}
     kinds = {p.position: p.kind for p in article.paragraphs}
 
-    def words_of_others(index: int) -> set[str]:
-        return {word for i, tokens in persons if i != index for word in tokens}
+    # how many person mentions use each word, so that "a word of another person mention" is
+    # one look-up rather than a pass over every person
+    word_counts = Counter(word for _, tokens in persons for word in set(tokens))
+    own_words = {i: set(tokens) for i, tokens in persons}
+
+    def words_of_others(index: int) -> Callable[[str], bool]:
+        own = own_words.get(index, set())
+        return lambda word: word_counts[word] - (word in own) > 0
 
     repaired: list[Mention] = []
     for index, mention in enumerate(split):
@@ -574,9 +637,9 @@ def trim_spans(mentions: Sequence[Mention], article: ArticleStructure) -> list[M
             keep = len(tokens)
             # title case: every capitalised word may be a common word
             while keep > 1 and tokens[keep - 1][2][:1].isupper() and (
-                    tokens[keep - 1][2].casefold() in lower or (title_case and tokens[keep - 1][2] not in others)):
+                    tokens[keep - 1][2].casefold() in lower or (title_case and not others(tokens[keep - 1][2]))):
                 keep -= 1
-            if keep < len(tokens) and tokens[keep - 1][2].strip(EDGE_PUNCTUATION) in others:
+            if keep < len(tokens) and others(tokens[keep - 1][2].strip(EDGE_PUNCTUATION)):
                 mention = trimmed(mention, text, tokens[0][0], tokens[keep - 1][1])
                 tokens = tokens[:keep]
             if len(tokens) >= 3:

@@ -15,6 +15,7 @@ import spacy
 from quotewire import entities
 from quotewire.document import ArticleStructure, Mention, Paragraph
 from quotewire.entities import (
+    chunk_bounds,
     ModelNotInstalledError,
     canonicalise,
     clean_form,
@@ -474,3 +475,68 @@ def test_a_one_word_organisation_suffix_is_the_organisation():
     text = "The Harbour Daily Courier ran it. The Courier said so."
     result = canonicalise(mentions_in(text, ("The Harbour Daily Courier", "ORG"), ("The Courier", "ORG")))
     assert names(result) == ["Harbour Daily Courier"] * 2
+
+
+# --- paragraphs too long for one NER doc ---------------------------------------------------------
+
+
+def ruler_nlp(monkeypatch, max_length: int = 1_000_000):
+    """A model-free pipeline whose 'NER' is an entity ruler, and the lengths of the docs it gets."""
+    nlp = spacy.blank("en")
+    nlp.add_pipe("entity_ruler").add_patterns([
+        {"label": "PERSON", "pattern": [{"TEXT": "Tova"}, {"TEXT": "Renk"}]},
+        {"label": "GPE", "pattern": "Marlow"},
+    ])
+    nlp.max_length = max_length
+    lengths = []
+    original = entities.mentions_in_paragraph
+
+    def recording(doc, paragraph, offset=0):
+        lengths.append(len(doc.text))
+        return original(doc, paragraph, offset)
+
+    monkeypatch.setattr(entities, "mentions_in_paragraph", recording)
+    return nlp, lengths
+
+
+def test_chunk_bounds_cover_the_text_and_cut_after_sentence_ends():
+    text = "The ferry to Marlow left at noon. " * 40 + "Tova Renk waved."
+    pieces = chunk_bounds(text, limit=200)
+    assert pieces[0][0] == 0 and pieces[-1][1] == len(text)
+    assert all(end == next_start for (_, end), (next_start, _) in zip(pieces, pieces[1:]))
+    assert all(0 < end - start <= 200 for start, end in pieces)
+    assert all(text[end - 2:end] == ". " for _, end in pieces[:-1])  # after a stop and its space
+
+
+def test_chunk_bounds_without_sentence_ends_cut_at_a_space_outside_names():
+    text = ("we met Dr. Tova Renk at St. Marlow on Nov. 8 and " * 30).strip()
+    pieces = chunk_bounds(text, limit=300)
+    for _, end in pieces[:-1]:
+        assert text[end - 1] == " " and text[end].islower()  # never between Dr. and Tova Renk
+    assert "".join(text[start:end] for start, end in pieces) == text
+    unbroken = "x" * 1000
+    assert chunk_bounds(unbroken, limit=300) == [(0, 300), (300, 600), (600, 900), (900, 1000)]
+    assert chunk_bounds("short", limit=300) == [(0, 5)]
+
+
+def test_a_paragraph_longer_than_the_models_max_length_is_recognised_in_pieces(monkeypatch):
+    nlp, lengths = ruler_nlp(monkeypatch, max_length=1_000)
+    sentence = "Tova Renk crossed to Marlow again. "
+    text = "Crossings\n\n" + sentence * 300  # one paragraph of 10,500 characters
+    article = structure_from_blank_lines(text)
+    [mentions] = recognise(nlp, [article])
+    assert max(lengths) <= min(entities.NER_CHUNK_CHARS, 1_000)
+    people = [m for m in mentions if m.label == "PERSON"]
+    places = [m for m in mentions if m.label == "GPE"]
+    assert len(people) == len(places) == 300  # none lost or split at a cut
+    for mention in mentions:
+        assert text[mention.start:mention.end] == mention.text
+        assert mention.paragraph_position == 1
+    assert [m.start for m in people] == [11 + i * len(sentence) for i in range(300)]
+
+
+def test_short_paragraphs_go_to_ner_whole(monkeypatch):
+    nlp, lengths = ruler_nlp(monkeypatch)
+    article = structure_from_blank_lines("Tova Renk came home.\n\nMarlow was quiet. " + "It rained. " * 100)
+    recognise(nlp, [article])
+    assert lengths == [len(p.text) for p in article.paragraphs]

@@ -197,8 +197,6 @@ def test_adversarial_raw_dir_is_fully_accounted_for(adversarial, monkeypatch):
     assert check_warehouse(settings) == []
 
 
-@pytest.mark.xfail(strict=True, reason="spaCy refuses paragraphs over nlp.max_length (1,000,000 chars): a "
-                                       "3 MB single-line article under the 5 MiB limit is rejected as analysis_error")
 def test_a_three_megabyte_line_becomes_an_article(tmp_path):
     raw = tmp_path / "raw"
     raw.mkdir()

@@ -1290,6 +1290,11 @@ def resolve_description(context: Context, phrase: str, position: int) -> str | N
     if not words:
         return None
     head = words[-1]
+    if head in WRITTEN_WORKS:
+        # "the book said": its author, when the article said who wrote one
+        author = author_of_work(context, position)
+        if author:
+            return author
     if head in ORG_HEADS:
         # "the union", "the report": an organisation (one named with that word first), not a
         # person whose introduction happens to hold the word; a ruling is a court's
@@ -1318,6 +1323,35 @@ def resolve_description(context: Context, phrase: str, position: int) -> str | N
         # gender, as for a pronoun ("the New York businessman said" after a paragraph on him)
         gender = "f" if head in FEMALE_WORDS else "m" if head in MALE_WORDS else None
         return most_salient_person(context, position, gender)
+    return None
+
+
+# Works a person writes: "the book said" is its author's.
+WRITTEN_WORKS = {"book", "memoir", "memoirs", "autobiography", "novel", "essay", "column", "op-ed", "piece",
+                 "letter", "diary", "biography"}
+AUTHORED_WORK = re.compile(
+    r"\b(?:wrote|writes|authored|penned|published)\s+(?:a|an|the|his|her|their)\s+(?:[\w'’-]+\s+){0,3}?"
+    r"(?:" + "|".join(sorted(WRITTEN_WORKS)) + r")\b", re.IGNORECASE)
+AUTHOR_WINDOW_CHARS = 3000
+
+
+def author_of_work(context: Context, position: int) -> str | None:
+    """The person who, in the prose shortly before ``position``, wrote a book, memoir, column…:
+    "Roe wrote a memoir of her years at the school." … "…," the book said."""
+    masked = context.masked
+    matches = list(AUTHORED_WORK.finditer(masked, max(0, position - AUTHOR_WINDOW_CHARS), position))
+    for match in reversed(matches):
+        sentence = bisect_right(context.sentence_starts, match.start()) - 1
+        sentence_start = context.sentence_starts[sentence] if sentence >= 0 else 0
+        subject = subject_before(context, sentence_start, match.start(), sentence_start)
+        if subject is None:
+            continue
+        phrase = masked[subject[0]:subject[1]].lower()
+        if phrase in PRONOUN_GENDER:
+            return resolve_pronoun(context, phrase, subject[0])
+        mention = best_mention_in(context, subject[0], subject[1])
+        if mention is not None and mention.label == "PERSON":
+            return best_name(context, mention)
     return None
 
 

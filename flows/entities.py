@@ -197,8 +197,35 @@ def resolve_mentions(mentions: Sequence[Mention], article: ArticleStructure) -> 
     """One article's raw NER mentions made into its entity mentions: over-extended spans
     trimmed (``trim_spans``), canonical names (``canonicalise``), then the later mentions NER
     missed added (``match_aliases``). Linear regex work per article, no model."""
-    trimmed = trim_spans(mentions, article)
+    trimmed = trim_spans(join_institution_names(mentions, article.text), article)
     return match_aliases(canonicalise(trimmed, text=article.text), article)
+
+
+# Heads of a public body's name that go on with "for the …" / "of the …" naming its part or
+# remit: "Court of Appeals for the Ninth Circuit", "Office of the Inspector General".
+INSTITUTION_HEADS = frozenset({"court", "appeals", "office", "directorate", "commission", "committee", "council",
+                               "department", "bureau", "agency", "board", "tribunal"})
+INSTITUTION_LINK = re.compile(r"\s+(?:for|of)\s+(the\s+)?")
+
+
+def join_institution_names(mentions: Sequence[Mention], text: str) -> list[Mention]:
+    """One ORG for a body NER cut in two at "for the" / "of the" ("the U.S. Court of Appeals"
+    + "the Sixth Circuit"): only when the first ends in the head of a public body's name, so
+    "Edison Research for the Associated Press" stays two."""
+    ordered = sorted(mentions, key=lambda m: m.start)
+    joined: list[Mention] = []
+    for mention in ordered:
+        previous = joined[-1] if joined else None
+        link = INSTITUTION_LINK.fullmatch(text, previous.end, mention.start) if previous is not None else None
+        if (link is not None and previous.label == mention.label == "ORG"
+                and previous.paragraph_position == mention.paragraph_position
+                and previous.text.split()[-1].casefold() in INSTITUTION_HEADS
+                and (link.group(1) or mention.text.lower().startswith("the "))):
+            joined[-1] = replace(previous, end=mention.end, text=text[previous.start:mention.end],
+                                 name=text[previous.start:mention.end])
+            continue
+        joined.append(mention)
+    return joined
 
 
 # ---------------------------------------------------------------------------------------------

@@ -379,3 +379,25 @@ def test_punctuation_begun_inside_a_quote_does_not_end_the_sentence_after_it():
     quotes = extract_quotes(article, [person(article, "Ivo Brandt")])
     assert [q.speaker for q in quotes] == ["Ivo Brandt"]
     assert quotes[0].speaker_mention == "Mr. Ivo Brandt"
+
+
+def test_a_book_speaks_for_the_person_who_wrote_it():
+    article = article_from(
+        "Dr. Mira Solberg served at the Harbor Clinic for a decade.",
+        "Solberg wrote a memoir of her years there, titled Night Shifts.",
+        "“Nobody slept during the flood,” the book said.",
+    )
+    mentions = [person(article, "Mira Solberg"), person(article, "Harbor Clinic", label="ORG"),
+                person(article, "Solberg", nth=1)]
+    quotes = extract_quotes(article, mentions)
+    assert [q.speaker for q in quotes] == ["Mira Solberg"]
+    assert quotes[0].speaker_mention == "the book"
+
+
+def test_a_book_nobody_is_said_to_have_written_is_not_given_an_author():
+    article = article_from(
+        "Dr. Mira Solberg served at the Harbor Clinic for a decade.",
+        "“Nobody slept during the flood,” the book said.",
+    )
+    mentions = [person(article, "Mira Solberg"), person(article, "Harbor Clinic", label="ORG")]
+    assert speakers(article, mentions) == ["Harbor Clinic"]

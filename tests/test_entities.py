@@ -540,3 +540,13 @@ def test_short_paragraphs_go_to_ner_whole(monkeypatch):
     article = structure_from_blank_lines("Tova Renk came home.\n\nMarlow was quiet. " + "It rained. " * 100)
     recognise(nlp, [article])
     assert lengths == [len(p.text) for p in article.paragraphs]
+
+
+def test_a_public_body_cut_at_for_the_is_one_organisation():
+    text = "A panel of the Court of Appeals for the Ninth Circuit ruled. Polls by Veldt Research for the Daily Ledger agree."
+    raw = mentions_in(text, ("the Court of Appeals", "ORG"), ("the Ninth Circuit", "ORG"),
+                      ("Veldt Research", "ORG"), ("the Daily Ledger", "ORG"))
+    article = ArticleStructure(text=text, paragraphs=[Paragraph(0, "body", 0, len(text), text)])
+    names = [m.name for m in resolve_mentions(raw, article) if m.label == "ORG"]
+    assert "Court of Appeals for the Ninth Circuit" in names
+    assert "Veldt Research" in names and "Daily Ledger" in names  # a pollster for a paper stays two

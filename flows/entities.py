@@ -109,10 +109,10 @@ def paragraph_stream(articles: Sequence[ArticleStructure]) -> Iterator[tuple[str
 
 
 # A paragraph longer than this goes to NER in pieces. spaCy refuses a text over nlp.max_length
-# (1,000,000 chars), and NER holds working memory for up to 64 docs at once (a quarter of a
-# 256-doc batch, sorted by length), about 3 KB per character: 64 pieces of 2,000 chars keep
-# that near 400 MB whatever the input (a 3 MB one-line article peaks at ~600 MB RSS with the
-# model; 100,000-char pieces took 9.5 GB). Of PolNeAR's 18,164 paragraphs 37 are longer.
+# (1,000,000 chars), and NER holds working memory for a quarter of a batch at once (docs
+# sorted by length), about 3 KB per character. A 3 MB one-line article peaks at 188 MB RSS
+# with the model at the pipeline's batch size of 32, 643 MB at 256; 100,000-char pieces took
+# 9.5 GB at 256. Of PolNeAR's 18,164 paragraphs 37 are longer.
 NER_CHUNK_CHARS = 2_000
 # A sentence end to cut after: a stop after a lower-case word of three letters or more (not
 # "St." or "Nov."), then white space and a capital letter or an opening quote.

@@ -9,6 +9,7 @@ structure parser reads, or a Rejection saying why not.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from quotewire.decode import decode_bytes, sha256_hex
@@ -27,6 +28,15 @@ class DocumentRef:
     @property
     def source_path(self) -> str:
         return self.file.source_path if self.line is None else f"{self.file.source_path}#L{self.line}"
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def without_lone_surrogates(text: str) -> str:
+    """JSON escapes can spell half of a UTF-16 pair ("\\ud800"), which no UTF-8 file, Arrow
+    column or DuckDB string can hold; each becomes U+FFFD, keeping every offset in place."""
+    return _LONE_SURROGATE.sub("\ufffd", text)
 
 
 def _line_of(document_id: str) -> int:
@@ -54,6 +64,7 @@ def read_documents(source: SourceFile, max_file_bytes: int) -> list[tuple[Docume
             if isinstance(text, Rejection):
                 documents.append((ref, text))
             else:
+                text = without_lone_surrogates(text)
                 encoded = text.encode()
                 documents.append((ref, DecodedDocument(document_id, sha256_hex(encoded), text, "utf-8", len(encoded))))
         # A dump with no records would otherwise yield nothing and be in no ledger at all.
@@ -64,7 +75,7 @@ def read_documents(source: SourceFile, max_file_bytes: int) -> list[tuple[Docume
         if text is None:
             return [(whole, Rejection(source.source_path, "no_article_body",
                                       "No article body found in the page.", file_sha))]
-        return [(whole, DecodedDocument(source.source_path, file_sha, text, "html", len(data)))]
+        return [(whole, DecodedDocument(source.source_path, file_sha, without_lone_surrogates(text), "html", len(data)))]
     decoded = decode_bytes(data, source.source_path)
     if isinstance(decoded, DecodedDocument) and decoded.content_sha256 != file_sha:
         # A .txt.gz is identified by its bytes on disk, like every other file.

@@ -318,9 +318,13 @@ def test_pipeline_writes_the_report_and_links_it_as_an_artifact(prefect_harness,
     with get_client(sync_client=True) as client:
         artifacts = client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[
             "quotewire-html-report-link", "quotewire-html-report"])))
-    by_key = {artifact.key: artifact for artifact in artifacts}
-    assert (warehouse / "report.html").resolve().as_uri() in by_key["quotewire-html-report-link"].data
-    assert str((warehouse / "report.html").resolve()) in by_key["quotewire-html-report"].data
+    # Other tests' pipeline runs in this Prefect session publish artifacts under the same keys.
+    data_by_key: dict[str, list[str]] = {}
+    for artifact in artifacts:
+        data_by_key.setdefault(artifact.key, []).append(str(artifact.data))
+    report = (warehouse / "report.html").resolve()
+    assert any(report.as_uri() in data for data in data_by_key["quotewire-html-report-link"])
+    assert any(str(report) in data for data in data_by_key["quotewire-html-report"])
 
 
 @pytest.mark.slow

@@ -188,3 +188,11 @@ def test_an_empty_raw_dir_still_publishes_empty_tables_for_the_models(tmp_path):
     result = build_models(warehouse.parquet_link, settings.database_path, settings.marts_dir, settings.sql_dir)
     assert result.row_counts["quotes_per_speaker"] == 0
     assert ingest_serially(settings).published is False
+
+
+def test_a_json_escape_for_half_a_surrogate_pair_does_not_stop_the_run(settings, raw):
+    (raw / "dump.jsonl").write_text('{"title": "Half \\ud800 pair", "text": "' + BODY.strip().replace('"', '\\"') + '"}\n')
+    summary = ingest_serially(settings)
+    assert summary.articles_new == 3
+    headlines = table(settings, "articles").column("headline").to_pylist()
+    assert "Half \ufffd pair" in headlines

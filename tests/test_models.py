@@ -462,7 +462,8 @@ def memory_connection():
 
 @settings(max_examples=200, deadline=None)
 @given(
-    text=st.one_of(st.text(st.characters(blacklist_characters="\x00"), max_size=40),
+    # Lone surrogates can't be stored at all (the pipeline replaces them before tables are built).
+    text=st.one_of(st.text(st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)), max_size=40),
                    st.just(TRICKY)),
     data=st.data(),
 )

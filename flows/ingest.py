@@ -36,7 +36,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from quotewire.analyse import AnalysedArticle, analyse_documents, article_id_for  # spaCy: imported lazily
+from quotewire.analyse import analyse_documents, article_id_for  # spaCy: imported lazily
 from quotewire.discover import discover
 from quotewire.document import DecodedDocument, Rejection
 from quotewire.settings import Settings
@@ -213,23 +213,37 @@ def _read_batch(batch: list[ArticleToAnalyse], max_file_bytes: int) -> tuple[lis
     return documents, rejects
 
 
-def _analyse_isolating_failures(nlp, documents: list[DecodedDocument]) -> tuple[list[AnalysedArticle], list[Rejection]]:
-    """Analyse the batch in one go; should that fail, article by article, so one bad
-    article is rejected with the error instead of taking its whole batch down."""
+def _tabulate(nlp, documents: list[DecodedDocument], run_id: str, ingested_at: datetime) -> tuple[list[str], dict[str, pa.Table]]:
+    analysed = analyse_documents(nlp, documents)
+    return [a.article_id for a in analysed], article_tables(analysed, run_id, ingested_at)
+
+
+def _tabulate_isolating_failures(nlp, documents: list[DecodedDocument], run_id: str, ingested_at: datetime
+                                 ) -> tuple[list[str], dict[str, pa.Table] | None, list[Rejection]]:
+    """Analyse and tabulate the batch in one go; should that fail, article by article, so one
+    bad article is rejected with the error instead of taking its batch (and the run) down."""
+    if not documents:
+        return [], None, []
     try:
-        return analyse_documents(nlp, documents), []
+        article_ids, tables = _tabulate(nlp, documents, run_id, ingested_at)
+        return article_ids, tables, []
     except Exception:
         log.exception("batch analysis failed; retrying article by article")
-    analysed, rejects = [], []
+    article_ids, parts, rejects = [], [], []
     for document in documents:
         try:
-            analysed.extend(analyse_documents(nlp, [document]))
+            ids, tables = _tabulate(nlp, [document], run_id, ingested_at)
         except Exception as error:
             rejects.append(Rejection(document.source_path, "analysis_error",
                                      f"{type(error).__name__}: {error} "
                                      f"({traceback.format_exc(limit=1).splitlines()[-1]})",
                                      document.content_sha256))
-    return analysed, rejects
+            continue
+        article_ids += ids
+        parts.append(tables)
+    if not parts:
+        return [], None, rejects
+    return article_ids, {name: pa.concat_tables([t[name] for t in parts]) for name in PART_TABLES}, rejects
 
 
 def analyse_batch(batch: list[ArticleToAnalyse], staging: Staging, spacy_model: str,
@@ -239,16 +253,15 @@ def analyse_batch(batch: list[ArticleToAnalyse], staging: Staging, spacy_model: 
 
     started = time.perf_counter()
     documents, rejects = _read_batch(batch, max_file_bytes)
-    analysed, analysis_rejects = _analyse_isolating_failures(load_nlp(spacy_model), documents)
+    article_ids, tables, analysis_rejects = _tabulate_isolating_failures(
+        load_nlp(spacy_model) if documents else None, documents, staging.run_id, ingested_at)
     rejects += analysis_rejects
-    if not analysed:
+    if tables is None:
         return BatchResult(None, [], rejects, {}, time.perf_counter() - started)
-    tables = article_tables(analysed, staging.run_id, ingested_at)
-    article_ids = [a.article_id for a in analysed]
     part_name = part_name_for(article_ids)
     staging.write_part(tables, part_name)
     rows = {name: tables[name].num_rows for name in PART_TABLES}
-    del tables, analysed, documents
+    del tables, documents
     _return_freed_memory()
     return BatchResult(part_name, article_ids, rejects, rows, time.perf_counter() - started)
 

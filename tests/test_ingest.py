@@ -196,3 +196,22 @@ def test_a_json_escape_for_half_a_surrogate_pair_does_not_stop_the_run(settings,
     assert summary.articles_new == 3
     headlines = table(settings, "articles").column("headline").to_pylist()
     assert "Half \ufffd pair" in headlines
+
+
+def test_an_article_that_breaks_a_stage_is_rejected_and_the_rest_published(settings, raw, monkeypatch):
+    import quotewire.ingest as ingest_module
+
+    real_tables = ingest_module.article_tables
+
+    def tables_failing_on_the_pool_story(analysed, run_id, ingested_at):
+        if any(a.structure.headline == "Pool to reopen" for a in analysed):
+            raise ValueError("a stage failed on this article")
+        return real_tables(analysed, run_id, ingested_at)
+
+    monkeypatch.setattr(ingest_module, "article_tables", tables_failing_on_the_pool_story)
+    summary = ingest_serially(settings.with_overrides(batch_size=10))
+    assert summary.articles_new == 1 and summary.rejects_by_reason.get("analysis_error") == 1
+    rejects = dict(zip(table(settings, "rejects").column("source_path").to_pylist(),
+                       table(settings, "rejects").column("detail").to_pylist()))
+    assert "a stage failed on this article" in rejects["daily/pool.txt"]
+    assert table(settings, "articles").column("source_path").to_pylist() == ["daily/school.txt"]

@@ -48,8 +48,8 @@ ARTICLE_PATHS = [
     "with space.txt", "quote\"and'apostrophe.txt", "naïve café – 東京 🙂.txt", "dir.txt/inside.txt",
     "dup/one.txt", "dup/two.txt", "link-inside.txt", "feed.jsonl#L1",
 ]
-# One line of prose, over 1 MB but under the 5 MiB limit: read, never too_large (but see the
-# xfail test below: spaCy's own length limit still rejects it as analysis_error).
+# One line of prose, over 1 MB but under the 5 MiB limit: read and analysed, never too_large
+# (NER takes it in pieces, since spaCy refuses texts over nlp.max_length).
 THREE_MB = "three-mb-line.txt"
 REJECTED = {
     "empty.txt": "empty", "whitespace.txt": "empty", "png.txt": "binary", "pdf.txt": "binary",

@@ -265,8 +265,8 @@ def is_title_case(text: str) -> bool:
     if len(words) < 2:
         return False
     capitalised = sum(1 for word in words if word[0].isupper())
-    # 0.9, not lower: a sentence dense with names ("Kostas Kenteris and Katerina Thanou are
-    # yet to respond to ... Federations (IAAF).") reaches 0.75 without being a headline.
+    # 0.9, not lower: a sentence dense with names ("Anna Berg and Tomas Lind have yet to
+    # answer the European Rowing Federation (ERF).") reaches 0.75 without being a headline.
     return capitalised / len(words) >= 0.9
 
 

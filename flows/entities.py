@@ -283,6 +283,12 @@ NameKey = tuple[str, ...]
 NAME_SUFFIXES = frozenset({"jr", "sr", "ii", "iii", "iv"})
 
 
+TITLES_BY_FIRST_WORD: dict[str, tuple[tuple[str, ...], ...]] = {}
+for _title in PERSON_TITLES:
+    TITLES_BY_FIRST_WORD[_title[0]] = TITLES_BY_FIRST_WORD.get(_title[0], ()) + (_title,)
+MAX_TITLE_WORDS = max(map(len, PERSON_TITLES))
+
+
 def strip_possessive(form: str) -> str:
     """'Sessions’s' / "Sessions'" / "Jones's" -> the name alone."""
     stripped = POSSESSIVE.sub("", form)
@@ -291,12 +297,15 @@ def strip_possessive(form: str) -> str:
 
 def strip_leading_titles(tokens: list[str]) -> list[str]:
     """Drop leading role words ("Attorney General", "Mr.", "former"), never the whole name."""
-    while True:
-        folded = [token.casefold().rstrip(".") for token in tokens]
-        title = next((t for t in PERSON_TITLES if tuple(folded[: len(t)]) == t and len(t) < len(tokens)), None)
+    while tokens:
+        folded = [token.casefold().rstrip(".") for token in tokens[:MAX_TITLE_WORDS]]
+        # Only the titles starting with this word can match; they keep PERSON_TITLES' order.
+        title = next((t for t in TITLES_BY_FIRST_WORD.get(folded[0], ())
+                      if tuple(folded[: len(t)]) == t and len(t) < len(tokens)), None)
         if title is None:
             return tokens
         tokens = tokens[len(title):]
+    return tokens
 
 
 def clean_form(text: str, label: str) -> str:

@@ -29,7 +29,6 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import duckdb
 
 # Folder -> how its models are materialised.
 MATERIALIZATIONS: dict[str, str] = {"staging": "view", "intermediate": "view", "marts": "table"}
@@ -248,6 +247,8 @@ def build_models(parquet_dir: Path, database_path: Path, marts_dir: Path, sql_di
     _remove_database_files(temp_database)  # left over by a crashed build of a recycled pid
     step_seconds: dict[str, float] = {}
     try:
+        import duckdb  # here, not at the top: worker processes import this module but never use duckdb (~25 MB each)
+
         with duckdb.connect(str(temp_database)) as connection:
             for name in order:
                 with _timed(step_seconds, name):
@@ -301,6 +302,8 @@ def _remove_database_files(path: Path) -> None:
 
 
 def _build_model(connection: duckdb.DuckDBPyConnection, model: Model, parquet_dir: Path) -> None:
+    import duckdb
+
     body = render(model.sql, parquet_dir, str(model.path))
     try:
         connection.execute(f'create {model.materialization} "{model.name}" as\n{body}')
@@ -311,6 +314,8 @@ def _build_model(connection: duckdb.DuckDBPyConnection, model: Model, parquet_di
 def _run_data_test(
     connection: duckdb.DuckDBPyConnection, name: str, sql: str, models: dict[str, Model], parquet_dir: Path
 ) -> DataTestResult:
+    import duckdb
+
     _check_refs_exist(f"data test {name}", set(_REF.findall(sql)), models)
     body = render(sql, parquet_dir, f"data test {name}")
     try:
@@ -346,6 +351,8 @@ def query(database_path: Path, sql: str) -> tuple[list[str], list[tuple]]:
     # ATTACH from a fresh in-memory database rather than duckdb.connect(path): connect() reuses
     # an instance already open on that path in this process, which after a rebuild is the
     # *old*, replaced file, so it would silently answer from stale data.
+    import duckdb
+
     with duckdb.connect(":memory:") as connection:
         connection.execute(f"attach '{sql_string_literal_body(str(database_path))}' as quotewire (read_only)")
         connection.execute("use quotewire")

@@ -48,12 +48,8 @@ def analyse_batch_task(batch, staging: Staging, spacy_model: str, max_file_bytes
 @flow(name="ingest", log_prints=True)
 def ingest(raw_dir: str | None = None, warehouse_dir: str | None = None, show_progress: bool = True) -> dict:
     settings = _settings(raw_dir, warehouse_dir)
-    warehouse = Warehouse(settings.warehouse_dir)
-    with warehouse.lock():
-        plan = ingest_steps.plan_ingest(settings, warehouse)
-        if not plan.has_changes:
-            return ingest_steps.unchanged_summary(plan).as_dict()
-        staging = warehouse.begin(plan.run_id)
+
+    def analyse_batches_as_tasks(plan: ingest_steps.IngestPlan, staging: Staging) -> list:
         futures = analyse_batch_task.map(
             plan.batches, unmapped(staging), unmapped(settings.spacy_model),
             unmapped(settings.max_file_bytes), unmapped(plan.started_at),
@@ -66,8 +62,9 @@ def ingest(raw_dir: str | None = None, warehouse_dir: str | None = None, show_pr
             for future in as_completed(futures):
                 results_by_run[future.task_run_id] = future.result()
                 progress.advance(batch_sizes[future.task_run_id])
-        results = [results_by_run[future.task_run_id] for future in futures]
-        return ingest_steps.finish_ingest(plan, warehouse, staging, results).as_dict()
+        return [results_by_run[future.task_run_id] for future in futures]
+
+    return ingest_steps.run_ingest(settings, analyse_batches_as_tasks).as_dict()
 
 
 @flow(name="build_models", log_prints=True)

@@ -31,6 +31,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Callable
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -53,12 +54,11 @@ def new_run_id(now: datetime) -> str:
 
 @dataclass(frozen=True)
 class ArticleToAnalyse:
-    """One distinct content: the file it is read from and every path that holds it."""
+    """One distinct content and the file it is read from (its other paths are in the plan)."""
 
     article_id: str
     content_sha256: str
     primary: DocumentRef  # first path in sort order; outlet and source_path come from it
-    paths: tuple[DocumentRef, ...]
 
 
 @dataclass
@@ -162,7 +162,7 @@ def plan_ingest(settings: Settings, warehouse: Warehouse, now: datetime | None =
         if previous_paths and previous_paths[0] == sources[0].source_path:
             kept.add(article_id)
         else:
-            to_analyse.append(ArticleToAnalyse(article_id, sha, sources[0], tuple(sources)))
+            to_analyse.append(ArticleToAnalyse(article_id, sha, sources[0]))
 
     to_analyse.sort(key=lambda a: a.primary.source_path)
     sizes = {a.article_id: current_paths[a.primary.source_path][2] for a in to_analyse}
@@ -366,14 +366,22 @@ def unchanged_summary(plan: IngestPlan) -> IngestSummary:
     )
 
 
-def ingest_serially(settings: Settings) -> IngestSummary:
-    """The whole ingest in this process, without Prefect (for tests and debugging)."""
+def run_ingest(settings: Settings,
+               analyse_batches: Callable[[IngestPlan, Staging], list[BatchResult]]) -> IngestSummary:
+    """The whole ingest under the warehouse lock; ``analyse_batches`` decides where the
+    batches run (here in turn, or as Prefect tasks) and returns their results in batch order."""
     warehouse = Warehouse(settings.warehouse_dir)
     with warehouse.lock():
         plan = plan_ingest(settings, warehouse)
         if not plan.has_changes:
             return unchanged_summary(plan)
         staging = warehouse.begin(plan.run_id)
-        results = [analyse_batch(batch, staging, settings.spacy_model, settings.max_file_bytes, plan.started_at)
-                   for batch in plan.batches]
-        return finish_ingest(plan, warehouse, staging, results)
+        return finish_ingest(plan, warehouse, staging, analyse_batches(plan, staging))
+
+
+def ingest_serially(settings: Settings) -> IngestSummary:
+    """The whole ingest in this process, without Prefect (for tests and debugging)."""
+    return run_ingest(settings, lambda plan, staging: [
+        analyse_batch(batch, staging, settings.spacy_model, settings.max_file_bytes, plan.started_at)
+        for batch in plan.batches
+    ])

@@ -154,9 +154,10 @@ def is_blank(text: str) -> bool:
     return not text.strip().strip(INVISIBLE).strip()
 
 
-def decode_bytes(data: bytes, source_path: str) -> DecodedDocument | Rejection:
-    """Decode one raw file; never raises."""
-    digest = sha256_hex(data)
+def decode_bytes(data: bytes, source_path: str, content_sha256: str | None = None) -> DecodedDocument | Rejection:
+    """Decode one raw file; never raises. ``content_sha256``: the file's hash when the caller
+    has it already (for a gzip file, the hash of the bytes on disk, not of what they inflate to)."""
+    digest = content_sha256 or sha256_hex(data)
 
     def reject(reason: str, detail: str) -> Rejection:
         return Rejection(source_path=source_path, reason=reason, detail=detail, content_sha256=digest)

@@ -31,7 +31,6 @@ a few kilobytes of gzip can expand to gigabytes.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import zlib
@@ -40,7 +39,9 @@ from typing import Any
 
 import trafilatura
 
+from quotewire.decode import normalise_newlines, sha256_hex
 from quotewire.document import Rejection
+from quotewire.structure import same_words
 
 # Decompressed-size cap: far above any real article or daily dump, far below a gzip bomb.
 DEFAULT_MAX_GUNZIPPED_BYTES = 256 * 1024 * 1024
@@ -172,10 +173,6 @@ def single_paragraph(text: str) -> str:
     return "\n".join(line for line in lines if line)
 
 
-def same_words(left: str, right: str) -> bool:
-    return re.findall(r"\w+", left.lower()) == re.findall(r"\w+", right.lower())
-
-
 # ---------------------------------------------------------------- HTML
 
 # Page furniture recognised by its form alone, whatever the site. Every rule matches a whole
@@ -189,7 +186,6 @@ FURNITURE_RULES: dict[str, re.Pattern[str]] = {
         r"|continue reading(?: below| the main story)?|scroll to continue.*)[\s.:!>»…-]*",
         re.IGNORECASE,
     ),
-    # Links to other articles: "Related: ...", "READ MORE: ...", "[Related: ...]", "You may also like".
     # Links to other articles: "Related: ...", "READ MORE: ...", "[Related: ...]", "You may also like".
     # A heading word alone or followed by a colon: "More than 100 people..." is body text.
     "related_link": re.compile(
@@ -227,7 +223,6 @@ FURNITURE_RULES: dict[str, re.Pattern[str]] = {
 }
 # Tweetable-quote widgets append their button label to the sentence they quote.
 _CLICK_TO_TWEET = re.compile(r"\s*click to tweet\s*$", re.IGNORECASE)
-ACTIVE_FURNITURE_RULES = frozenset(FURNITURE_RULES)
 
 
 def is_furniture_line(line: str) -> bool:
@@ -235,7 +230,7 @@ def is_furniture_line(line: str) -> bool:
     line = line.strip()
     if len(line.split()) > _SHORT_LINE_WORDS:
         return False
-    return any(FURNITURE_RULES[name].fullmatch(line) for name in ACTIVE_FURNITURE_RULES)
+    return any(rule.fullmatch(line) for rule in FURNITURE_RULES.values())
 
 
 def is_related_heading(line: str) -> bool:
@@ -253,7 +248,7 @@ def drop_furniture(lines: list[str]) -> list[str]:
     for line in lines:
         if in_related_list and is_list_item(line):
             continue
-        in_related_list = "related_link" in ACTIVE_FURNITURE_RULES and is_related_heading(line)
+        in_related_list = is_related_heading(line)
         if not is_furniture_line(line):
             kept.append(line)
     return kept
@@ -349,7 +344,7 @@ def jsonl_articles(data: bytes, source_path: str) -> Iterator[tuple[str, str | R
 
 
 def jsonl_line_article(raw_line: bytes, line_id: str) -> str | Rejection:
-    digest = hashlib.sha256(raw_line).hexdigest()
+    digest = sha256_hex(raw_line)
 
     def reject(reason: str, detail: str) -> Rejection:
         return Rejection(source_path=line_id, reason=reason, detail=detail, content_sha256=digest)
@@ -388,7 +383,7 @@ def record_paragraphs(record: dict[str, Any]) -> list[str]:
 
 def split_body(text: str) -> list[str]:
     """Paragraphs of a body string: blank-line separated, or one per line when it has no blank lines."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = normalise_newlines(text)
     if _BLANK_LINE.search(text):
         return [single_paragraph(block) for block in _BLANK_LINE.split(text)]
     return [line.strip() for line in text.split("\n")]

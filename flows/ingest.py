@@ -41,7 +41,7 @@ from quotewire.analyse import analyse_documents, article_id_for  # spaCy: import
 from quotewire.discover import discover
 from quotewire.document import DecodedDocument, Rejection
 from quotewire.settings import Settings
-from quotewire.sources import DocumentRef, read_document, read_documents
+from quotewire.sources import DocumentRef, read_documents, read_documents_again
 from quotewire.store import PART_TABLES, Staging, Warehouse, part_name_for
 from quotewire.tables import article_tables, to_table
 
@@ -201,8 +201,7 @@ def plan_batches(articles: list[ArticleToAnalyse], size_of: dict[str, int], max_
 
 def _read_batch(batch: list[ArticleToAnalyse], max_file_bytes: int) -> tuple[list[DecodedDocument], list[Rejection]]:
     documents, rejects = [], []
-    for article in batch:
-        read = read_document(article.primary, max_file_bytes)
+    for article, read in zip(batch, read_documents_again([a.primary for a in batch], max_file_bytes)):
         if isinstance(read, Rejection):
             rejects.append(read)
         elif read.content_sha256 != article.content_sha256:

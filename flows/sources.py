@@ -76,16 +76,16 @@ def read_documents(source: SourceFile, max_file_bytes: int) -> list[tuple[Docume
             return [(whole, Rejection(source.source_path, "no_article_body",
                                       "No article body found in the page.", file_sha))]
         return [(whole, DecodedDocument(source.source_path, file_sha, without_lone_surrogates(text), "html", len(data)))]
-    decoded = decode_bytes(data, source.source_path)
-    if isinstance(decoded, DecodedDocument) and decoded.content_sha256 != file_sha:
-        # A .txt.gz is identified by its bytes on disk, like every other file.
-        decoded = DecodedDocument(decoded.source_path, file_sha, decoded.text, decoded.encoding, decoded.size_bytes)
-    return [(whole, decoded)]
+    # A .txt.gz is identified by its bytes on disk, like every other file.
+    return [(whole, decode_bytes(data, source.source_path, content_sha256=file_sha))]
 
 
-def read_document(ref: DocumentRef, max_file_bytes: int) -> DecodedDocument | Rejection:
-    """Re-read one document (the worker side of an ingest batch)."""
-    for found_ref, document in read_documents(ref.file, max_file_bytes):
-        if found_ref == ref:
-            return document
-    return Rejection(ref.source_path, "vanished", "The line is no longer in the file.")
+def read_documents_again(refs: list[DocumentRef], max_file_bytes: int) -> list[DecodedDocument | Rejection]:
+    """Re-read the given documents (the worker side of an ingest batch), each file once
+    however many of its JSON Lines records the batch holds."""
+    by_file: dict[SourceFile, dict[DocumentRef, DecodedDocument | Rejection]] = {}
+    for ref in refs:
+        if ref.file not in by_file:
+            by_file[ref.file] = dict(read_documents(ref.file, max_file_bytes))
+    return [by_file[ref.file].get(ref) or Rejection(ref.source_path, "vanished", "The line is no longer in the file.")
+            for ref in refs]

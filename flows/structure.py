@@ -434,7 +434,7 @@ def classify_paragraphs(texts: list[str], known_headline: str | None = None) -> 
         if index >= len(texts):
             return False
         if known_headline is not None:
-            return _same_words(headline_text(texts[index]), known_headline)
+            return same_words(headline_text(texts[index]), known_headline)
         return index + 1 < len(texts) and is_headline_candidate(texts[index])
 
     if len(texts) >= 3 and is_section_line(texts[0], texts[1]) and looks_like_headline(1):
@@ -456,7 +456,8 @@ def classify_paragraphs(texts: list[str], known_headline: str | None = None) -> 
     return kinds
 
 
-def _same_words(left: str, right: str) -> bool:
+def same_words(left: str, right: str) -> bool:
+    """Equal word for word, ignoring case and punctuation."""
     def words(text: str) -> list[str]:
         return re.findall(r"\w+", text.lower())
 

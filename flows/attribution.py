@@ -155,7 +155,7 @@ NOUN_LIKE_VERBS = {
 }
 NOUN_LIKE_FORMS = {f for verb in NOUN_LIKE_VERBS for f in verb_forms(verb)[:2]} - {"add", "adds", "continues", "maintains", "confirms", "denies", "responds", "notes", "sings"}
 CUE_FORMS = {form for verb in REPORTING_VERBS for form in verb_forms(verb)}
-CUE_WORDS = sorted({form for verb in REPORTING_VERBS for form in verb_forms(verb)}, key=len, reverse=True)
+CUE_WORDS = sorted(CUE_FORMS, key=len, reverse=True)  # longest first, so "says" wins over "say"
 CUE_PATTERN = re.compile(
     r"(?<![\w'’])(" + "|".join(re.escape(p) for p in PHRASE_CUES) + "|" + "|".join(CUE_WORDS) + r")(?![\w'’])",
     re.IGNORECASE,
@@ -233,7 +233,6 @@ class Context:
     genders: dict[str, str]  # canonical name -> "m" | "f"
     paragraph_bounds: dict[int, tuple[int, int]]
     paragraph_kinds: dict[int, str]
-    quote_intervals: list[tuple[int, int]] = field(default_factory=list)
     quotes: IntervalSet = field(default_factory=lambda: IntervalSet([]))
     sentence_starts: list[int] = field(default_factory=list)  # every sentence of every paragraph
     sentence_marks: dict[int, int] = field(default_factory=dict)  # sentence start -> its end mark
@@ -308,7 +307,6 @@ def build_context(article: ArticleStructure, mentions: list[Mention], spans: Seq
         genders={},
         paragraph_bounds={p.position: (p.start, p.end) for p in article.paragraphs},
         paragraph_kinds={p.position: p.kind for p in article.paragraphs},
-        quote_intervals=intervals,
         quotes=quotes,
     )
     context.person_starts = [m.start for m in persons]
@@ -595,11 +593,6 @@ def paragraph_start(context: Context, span: MarkedSpan) -> int:
     return context.paragraph_bounds.get(span.paragraph_position, (0, 0))[0]
 
 
-def paragraphs_between(context: Context, first: int, second: int) -> int:
-    """How many paragraph steps separate two paragraphs, not counting empty kinds."""
-    return second - first
-
-
 def skip_spaces(text: str, i: int) -> int:
     while i < len(text) and text[i] in " \xa0\t":
         i += 1
@@ -695,17 +688,24 @@ def clause_start_before(context: Context, region_start: int, cue_start: int) -> 
     return semicolon + 1 if semicolon >= 0 else start
 
 
+_PHRASE_END = re.compile(
+    r"[,.;:!?()\[\]\"“”«»\n]|\s(?:who|which|in|on|at|during|after|before|that|to|from|about|when|while|"
+    r"as|because|and|but|for|of\s+(?:the\s+)?(?:[a-z]))\b|\s[-—–―]\s"
+)
+_ENDS_IN_ABBREVIATION = re.compile(
+    r"(?:^|[\s.])(?:[A-Z]|Mr|Mrs|Ms|Dr|Sen|Rep|Gov|Gen|St|Jr|Sr|Lt|Col|Del|Rev|Prof|Sgt|Capt|Adm|Cmdr|Atty|Supt|Fr|Msgr)$"
+)
+_PHRASE_END_AFTER_ABBREVIATION = re.compile(r"[,;:!?()\[\]\"“”«»\n]|\.(?!\w)|\s(?:who|which|in|on|at|during|after)\b")
+
+
 def phrase_boundary(masked: str, start: int, limit: int) -> int:
     """End of the noun phrase starting at ``start``: the first comma, stop, bracket, mark or
     clause word (who, in, on, at, during, after, before, that, to)."""
-    match = re.compile(
-        r"[,.;:!?()\[\]\"“”«»\n]|\s(?:who|which|in|on|at|during|after|before|that|to|from|about|when|while|"
-        r"as|because|and|but|for|of\s+(?:the\s+)?(?:[a-z]))\b|\s[-—–―]\s"
-    ).search(masked, start, limit)
+    match = _PHRASE_END.search(masked, start, limit)
     end = match.start() if match else limit
     # "said Smith." - keep an abbreviation's stop inside ("Sen." is not an end)
-    while end < limit and masked[end] == "." and re.search(r"(?:^|[\s.])(?:[A-Z]|Mr|Mrs|Ms|Dr|Sen|Rep|Gov|Gen|St|Jr|Sr|Lt|Col|Del|Rev|Prof|Sgt|Capt|Adm|Cmdr|Atty|Supt|Fr|Msgr)$", masked[start:end]):
-        nxt = re.compile(r"[,;:!?()\[\]\"“”«»\n]|\.(?!\w)|\s(?:who|which|in|on|at|during|after)\b").search(masked, end + 1, limit)
+    while end < limit and masked[end] == "." and _ENDS_IN_ABBREVIATION.search(masked[start:end]):
+        nxt = _PHRASE_END_AFTER_ABBREVIATION.search(masked, end + 1, limit)
         end = nxt.start() if nxt else limit
     return end
 

@@ -20,7 +20,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import spacy
@@ -589,6 +589,7 @@ NAME_PARTICLES = frozenset({"de", "da", "di", "del", "della", "der", "den", "van
 TITLE_CASE_KINDS = frozenset({"headline", "dek", "section"})
 
 
+@lru_cache(maxsize=4)  # trim_spans and match_aliases both ask, for the same article text
 def lowercase_words(text: str) -> frozenset[str]:
     """Words the article writes in lower case somewhere: a capitalised one of them next to a
     name is a common word in title case ("Obama Speech"), not part of the name."""

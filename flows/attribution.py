@@ -952,7 +952,7 @@ def compute_best_name(context: Context, mention: Mention) -> str:
     return surname
 
 
-NAME_SUFFIXES = {"jr", "sr", "ii", "iii", "iv"}
+NAME_SUFFIXES = frozenset({"jr", "sr", "ii", "iii", "iv"})
 
 
 def surname_of(tokens: Sequence[str]) -> str:
@@ -985,8 +985,10 @@ def person_forms(context: Context) -> list[tuple[int, list[str]]]:
 
 
 def is_subsequence(short: Sequence[str], long: Sequence[str]) -> bool:
+    """Every token of ``short`` appears in ``long`` in the same order ("Hillary Clinton" in
+    "Hillary Rodham Clinton", "Sessions" in "Jeff Sessions")."""
     remaining = iter(long)
-    return all(any(word == other for other in remaining) for word in short)
+    return all(token in remaining for token in short)
 
 
 def fullest_form(context: Context, tokens: list[str]) -> list[str]:

@@ -27,7 +27,7 @@ import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from quotewire.attribution import FEMALE_FIRST_NAMES, MALE_FIRST_NAMES
+from quotewire.attribution import FEMALE_FIRST_NAMES, MALE_FIRST_NAMES, NAME_SUFFIXES, is_subsequence
 from quotewire.document import ArticleStructure, Mention, Paragraph
 from quotewire.settings import DEFAULT_SPACY_MODEL, FALLBACK_SPACY_MODELS
 
@@ -280,7 +280,6 @@ QUOTE_MARKS = "\"“”‘’«»"
 POSSESSIVE = re.compile(r"(?:['’]s|(?<=s)['’])$", re.IGNORECASE)
 
 NameKey = tuple[str, ...]
-NAME_SUFFIXES = frozenset({"jr", "sr", "ii", "iii", "iv"})
 
 
 TITLES_BY_FIRST_WORD: dict[str, tuple[tuple[str, ...], ...]] = {}
@@ -345,13 +344,6 @@ def drop_org_possessives(forms: Sequence[str]) -> list[str]:
 def name_key(form: str) -> NameKey:
     """What two spellings of one name share: casefolded tokens without trailing periods."""
     return tuple(token.strip(QUOTE_MARKS).casefold().rstrip(".") or token for token in form.split())
-
-
-def is_subsequence(short: NameKey, long: NameKey) -> bool:
-    """Every token of ``short`` appears in ``long`` in the same order ("Hillary Clinton" in
-    "Hillary Rodham Clinton", "Sessions" in "Jeff Sessions")."""
-    remaining = iter(long)
-    return all(token in remaining for token in short)
 
 
 def looks_like_acronym(form: str) -> bool:

@@ -170,3 +170,14 @@ def format_bench(result: dict[str, Any]) -> str:
         tp, fp, fn = page["counts"]
         lines.append(f"  {page['id'][:16]}  F1 {page['f1']:.3f}  tp {tp:.2f} fp {fp:.2f} fn {fn:.2f}")
     return "\n".join(lines)
+
+
+def command_bench_html(args) -> int:
+    """`quotewire bench-html DIR [--limit N]`: the figure, then the worst pages; last line JSON."""
+    corpus = Path(args.corpus)
+    if not (corpus / "ground-truth.json").is_file():
+        raise FileNotFoundError(f"{corpus} has no ground-truth.json: not an article-extraction-benchmark folder")
+    result = main_bench_html(corpus, args.limit)
+    print(format_bench(result))
+    print(json.dumps({key: result[key] for key in ("f1", "precision", "recall", "pages", "empty_predictions")}))
+    return 0

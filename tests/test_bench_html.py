@@ -130,3 +130,13 @@ def test_fallback_body_drops_front_matter_and_headline_only():
     # No headline in the front matter: the first block is body.
     assert body_without_structure_parser("---\nurl: u\n---\n\nA.\n\nB.\n") == "A.\nB."
     assert body_without_structure_parser("A.\n\nB.\n") == "A.\nB."
+
+
+def test_the_bench_html_command_prints_the_figure_and_a_json_line(corpus, capsys):
+    from quotewire.cli import main
+
+    assert main(["bench-html", str(corpus)]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert "F1 1.0000" in lines[1]
+    assert json.loads(lines[-1])["pages"] == 2
+    assert main(["bench-html", str(corpus / "html")]) == 1  # not a benchmark folder: one-line error

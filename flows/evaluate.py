@@ -191,27 +191,16 @@ class SpanLike(Protocol):
     def text(self) -> str: ...
 
 
-def span_chars(quote: SpanLike) -> frozenset[int]:
-    """``quote_chars`` of a quote, from its own text (which is ``article_text[start:end]``)."""
-    return frozenset(
-        quote.start + i for i, ch in enumerate(quote.text)
-        if not ch.isspace() and ch not in QUOTATION_MARKS
-    )
-
-
 def pair_quotes(
-    gold: Sequence[SpanLike], predicted: Sequence[SpanLike], article_text: str | None = None
+    gold: Sequence[SpanLike], predicted: Sequence[SpanLike], article_text: str
 ) -> list[tuple[int, int, float]]:
     """Pair gold and predicted quotes one-to-one, greedily by descending Dice (>= 0.5).
 
     Returns (gold index, predicted index, dice) triples in the order they were chosen.
     Ties go to the lower gold index, then the lower predicted index, so the result never
-    depends on set or dict ordering. Characters come from ``article_text`` when given (the
-    rule's own definition), else from each quote's text, which is the same for sound quotes.
+    depends on set or dict ordering. Characters come from ``article_text``.
     """
     def chars(quote: SpanLike) -> frozenset[int]:
-        if article_text is None:
-            return span_chars(quote)
         return quote_chars(article_text, quote.start, quote.end)
 
     gold_chars = [chars(q) for q in gold]

@@ -190,14 +190,11 @@ def _split_by_chars(texts: list[str], parts: int) -> list[list[str]]:
 
 def published_paragraphs(warehouse_dir: Path) -> list[str]:
     """Non-blank paragraph texts of the published snapshot, article by article, in order."""
-    import pyarrow.parquet as pq
+    from quotewire.store import Warehouse
 
-    texts: list[str] = []
-    for part in sorted((warehouse_dir / "parquet" / "paragraphs").glob("*.parquet")):
-        table = pq.read_table(part, columns=["article_id", "position", "text"]).sort_by(
-            [("article_id", "ascending"), ("position", "ascending")])
-        texts += [t for t in table.column("text").to_pylist() if t.strip()]
-    return texts
+    table = Warehouse(warehouse_dir).read_table("paragraphs", ["article_id", "position", "text"]).sort_by(
+        [("article_id", "ascending"), ("position", "ascending")])
+    return [t for t in table.column("text").to_pylist() if t.strip()]
 
 
 def ner_floor(texts: list[str], model: str, workers: int) -> dict:

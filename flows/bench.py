@@ -198,7 +198,7 @@ def published_paragraphs(warehouse_dir: Path) -> list[str]:
 
 
 def ner_floor(texts: list[str], model: str, workers: int) -> dict:
-    """Seconds for tok2vec+ner alone over ``texts`` with ``workers`` processes (model load excluded)."""
+    """Seconds for the NER-only pipeline load_nlp gives (en_core_web_sm's ner carries its own tok2vec) over ``texts`` with ``workers`` processes (model load excluded)."""
     global _FLOOR_NLP
     from quotewire.entities import load_nlp
 
@@ -319,7 +319,7 @@ def bench(corpora: list[Path], limit: int | None, workers: int, keep: Path | Non
                 "floor_paragraphs": measured["paragraphs"],
                 "ratio": round(measured["seconds"] / first_seconds, 3),
             })
-            say(f"NER floor (tok2vec+ner alone, {workers} processes, {measured['paragraphs']} paragraphs): "
+            say(f"NER floor (spaCy NER alone, {workers} processes, {measured['paragraphs']} paragraphs): "
                 f"{measured['seconds']:.1f} s, {report['floor_articles_per_s']:.1f} articles/s; "
                 f"pipeline / floor = {report['ratio']:.3f}")
         report["load_average_before"] = round(load_before, 2)

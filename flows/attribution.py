@@ -33,6 +33,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from quotewire.document import ArticleStructure, Mention
+from quotewire.literals import find_literals, word_offsets
 
 # ---------------------------------------------------------------------------- lexicon
 # Reporting verbs (base forms) mined from attribution cues in news text; inflections are
@@ -259,7 +260,6 @@ class Context:
     forms_by_surname: tuple[dict, dict] | None = None  # see forms_index
     fullest_cache: dict[tuple[str, ...], list[str]] = field(default_factory=dict)
     text_name_cache: dict[tuple[str, str | None], str | None] = field(default_factory=dict)
-    word_offsets: dict[bool, dict[str, list[int]]] = field(default_factory=dict)  # see word_index
 
 
 # ---------------------------------------------------------------------------- entry point
@@ -367,6 +367,10 @@ def resolve_pronoun_chain(context: Context) -> list[tuple[int, str, float]]:
     return chain
 
 
+SURNAME_BEFORE = re.compile(r"(?<![\w'’.-])")
+SURNAME_AFTER = re.compile(r"(?![\w-])")
+
+
 def missed_surnames(masked: str, mentions: list[Mention], surnames: set[str], article: ArticleStructure) -> list[Mention]:
     """Surnames of people the article names in full, where NER found nothing: a surname that is
     also a word ("Ham", "Price") is often missed on its own, yet the article means the person."""
@@ -374,19 +378,18 @@ def missed_surnames(masked: str, mentions: list[Mention], surnames: set[str], ar
         return []
     covered = [(m.start, m.end) for m in mentions]
     starts = [m.start for m in mentions]
-    pattern = re.compile(r"(?<![\w'’.-])(" + "|".join(re.escape(s) for s in sorted(surnames, key=len, reverse=True)) + r")(?![\w-])")
     found = []
     paragraph_starts = [p.start for p in article.paragraphs]
-    for match in pattern.finditer(masked):
-        index = bisect_right(starts, match.start()) - 1
-        if index >= 0 and covered[index][0] <= match.start() < covered[index][1]:
+    for start, end, surname in find_literals(masked, surnames, SURNAME_BEFORE, SURNAME_AFTER):
+        index = bisect_right(starts, start) - 1
+        if index >= 0 and covered[index][0] <= start < covered[index][1]:
             continue
-        if any(lo <= match.start() < hi for lo, hi in covered[max(0, index - 3):index + 2]):
+        if any(lo <= start < hi for lo, hi in covered[max(0, index - 3):index + 2]):
             continue
-        at = bisect_right(paragraph_starts, match.start()) - 1
+        at = bisect_right(paragraph_starts, start) - 1
         paragraph = article.paragraphs[at] if at >= 0 else None
-        position = paragraph.position if paragraph is not None and match.start() < paragraph.end else -1
-        found.append(Mention(match.start(), match.end(), match.group(), "PERSON", match.group(), position))
+        position = paragraph.position if paragraph is not None and start < paragraph.end else -1
+        found.append(Mention(start, end, surname, "PERSON", surname, position))
     return found
 
 
@@ -1082,14 +1085,6 @@ NAME_RUN_BEFORE = re.compile(r"\b((?:(?:[A-Z]\.|[A-Z][\w'’-]+)\s+){1,3})\Z")
 NAME_RUN_CHARS = 200  # how far back of a surname its capitalised run is read
 
 
-def word_index(context: Context, masked: bool) -> dict[str, list[int]]:
-    """Offsets of every word of the masked (or the plain) text, by word."""
-    if masked not in context.word_offsets:
-        index: dict[str, list[int]] = {}
-        for match in re.finditer(r"\b\w+", context.masked if masked else context.text):
-            index.setdefault(match.group(), []).append(match.start())
-        context.word_offsets[masked] = index
-    return context.word_offsets[masked]
 
 
 def name_in_text(context: Context, surname: str, gender: str | None) -> str | None:
@@ -1102,7 +1097,7 @@ def name_in_text(context: Context, surname: str, gender: str | None) -> str | No
     whole = re.compile(re.escape(surname) + r"\b")
     for masked in (True, False):
         text = context.masked if masked else context.text
-        for offset in word_index(context, masked).get(first_word.group(), []):
+        for offset in word_offsets(text, first_word.group()):
             if not whole.match(text, offset):
                 continue
             match = NAME_RUN_BEFORE.search(text, max(0, offset - NAME_RUN_CHARS), offset)

@@ -29,6 +29,7 @@ from spacy.tokens import Doc
 
 from quotewire.attribution import FEMALE_FIRST_NAMES, MALE_FIRST_NAMES, NAME_SUFFIXES, is_subsequence
 from quotewire.document import ArticleStructure, Mention, Paragraph
+from quotewire.literals import find_literals
 from quotewire.settings import DEFAULT_SPACY_MODEL, FALLBACK_SPACY_MODELS
 
 # ---------------------------------------------------------------------------------------------
@@ -726,6 +727,12 @@ def is_other_name_word(word: str, text: str, start: int, paragraph_start: int,
     return True
 
 
+# An alias stands as a whole name: not inside a word, a hyphenation or an abbreviation, and
+# not followed by a possessive-looking suffix other than "'s" ("Roe's" is Roe, "O'Roe" is not).
+ALIAS_BEFORE = re.compile(r"(?<![\w'’.-])")
+ALIAS_AFTER = re.compile(r"(?![\w-]|['’][a-rt-z])")
+
+
 def match_aliases(mentions: Sequence[Mention], article: ArticleStructure) -> list[Mention]:
     """Alias matching: the later mentions of a named thing that NER missed.
 
@@ -760,9 +767,6 @@ def match_aliases(mentions: Sequence[Mention], article: ArticleStructure) -> lis
     forms = [f for f in owners if f[:1].isupper() and len(f) >= 2 and f not in other_names]
     if not forms:
         return list(mentions)
-    pattern = re.compile(
-        r"(?<![\w'’.-])(" + "|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True)) + r")(?![\w-]|['’][a-rt-z])"
-    )
     ordered = sorted(mentions, key=lambda m: m.start)
     starts = [m.start for m in ordered]
     # where each entity's own mentions are, to settle a shared surname
@@ -773,8 +777,7 @@ def match_aliases(mentions: Sequence[Mention], article: ArticleStructure) -> lis
     person_words = {word for m in mentions if m.label == "PERSON" for word in m.name.split()}
     paragraph_starts = [p.start for p in article.paragraphs]
     added: list[Mention] = []
-    for match in pattern.finditer(text):
-        start, end, form = match.start(), match.end(), match.group(1)
+    for start, end, form in find_literals(text, forms, ALIAS_BEFORE, ALIAS_AFTER):
         index = bisect.bisect_right(starts, end - 1) - 1
         if any(m.start < end and start < m.end for m in ordered[max(0, index - 3):index + 1]):
             continue  # inside (or overlapping) a mention NER found

@@ -114,15 +114,18 @@ def command_run(args: argparse.Namespace) -> int:
     # the flows take the same lock again (it is re-entrant within a process).
     with Warehouse(settings.warehouse_dir).lock():
         prefect_defaults()
-        from quotewire.flows import pipeline
-        from quotewire.runners import make_task_runner
-
         if args.dask_address and args.runner != "dask":
             raise UserError("--dask-address needs --runner dask")
-        runner = make_task_runner(args.runner, settings.workers, address=args.dask_address)
-        flow = pipeline.with_options(task_runner=runner)
-        result = flow(raw_dir=str(settings.raw_dir), warehouse_dir=str(settings.warehouse_dir),
-                      show_progress=not args.quiet)
+        from quotewire.runners import one_off_run_settings, started_task_runner
+
+        # The workers start first: they load the model while Prefect starts its server.
+        with started_task_runner(args.runner, settings.workers, args.dask_address, settings.spacy_model) as runner:
+            from quotewire.flows import pipeline
+
+            with one_off_run_settings():
+                result = pipeline.with_options(task_runner=runner)(
+                    raw_dir=str(settings.raw_dir), warehouse_dir=str(settings.warehouse_dir),
+                    show_progress=not args.quiet)
     if not args.quiet:
         from quotewire.summary import print_summary
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 
-from prefect import flow, task, unmapped
+from prefect import flow, unmapped
 from prefect.context import FlowRunContext
 from prefect.artifacts import create_link_artifact, create_markdown_artifact
 from prefect.futures import as_completed
@@ -25,6 +25,7 @@ from quotewire.report import run_report_markdown
 from quotewire.runners import make_task_runner
 from quotewire.settings import Settings
 from quotewire.store import Staging, Warehouse
+from quotewire.tasks import analyse_batch_task
 
 
 def _settings(raw_dir: str | None, warehouse_dir: str | None) -> Settings:
@@ -35,17 +36,12 @@ def _settings(raw_dir: str | None, warehouse_dir: str | None) -> Settings:
 
 
 def default_task_runner(workers: int = 0) -> TaskRunner:
-    """Every local core by default; one worker runs in threads to skip process start-up.
-    (runners.make_task_runner also builds Dask runners.)"""
+    """Every local core by default (also for runs of a served deployment); one worker runs
+    in threads to skip process start-up. (runners.make_task_runner also builds Dask runners.)"""
     return make_task_runner("process", workers)
 
 
-@task(name="analyse-batch", retries=0)
-def analyse_batch_task(batch, staging: Staging, spacy_model: str, max_file_bytes: int, ingested_at):
-    return ingest_steps.analyse_batch(batch, staging, spacy_model, max_file_bytes, ingested_at)
-
-
-@flow(name="ingest", log_prints=True)
+@flow(name="ingest", log_prints=True, task_runner=default_task_runner())
 def ingest(raw_dir: str | None = None, warehouse_dir: str | None = None, show_progress: bool = True) -> dict:
     settings = _settings(raw_dir, warehouse_dir)
 
@@ -89,12 +85,13 @@ def models_are_current(settings: Settings) -> bool:
     return built_at > max(inputs)
 
 
-@flow(name="pipeline", log_prints=True)
+@flow(name="pipeline", log_prints=True, task_runner=default_task_runner())
 def pipeline(raw_dir: str | None = None, warehouse_dir: str | None = None, show_progress: bool = True) -> dict:
     settings = _settings(raw_dir, warehouse_dir)
     with Warehouse(settings.warehouse_dir).lock():
         # A subflow runs on its own flow's task runner, not its parent's: without this the
-        # batches ran in threads of this process, on one core, whatever runner was chosen.
+        # batches ran on the ingest flow's default runner, whatever runner was chosen. The
+        # duplicate shares the parent's worker processes (runners.LocalProcessTaskRunner).
         runner = FlowRunContext.get().task_runner.duplicate()
         ingested = ingest.with_options(task_runner=runner)(str(settings.raw_dir), str(settings.warehouse_dir),
                                                            show_progress)

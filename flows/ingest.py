@@ -177,6 +177,11 @@ def plan_ingest(settings: Settings, warehouse: Warehouse, now: datetime | None =
     )
 
 
+# A task costs Prefect about 0.1 s of a worker's time (context, client, state changes): a
+# batch smaller than this would spend more on that than the tail it shortens.
+MIN_BATCH_ARTICLES = 20
+
+
 def plan_batches(articles: list[ArticleToAnalyse], size_of: dict[str, int], max_articles: int,
                  workers: int) -> list[list[ArticleToAnalyse]]:
     """Consecutive batches of at most ``max_articles``, shrinking towards the end (guided
@@ -184,7 +189,7 @@ def plan_batches(articles: list[ArticleToAnalyse], size_of: dict[str, int], max_
     round is small and no worker idles long while another finishes a big batch. Which
     articles share a batch changes no row; it only names the part files."""
     max_articles = max(1, max_articles)
-    floor = max(1, max_articles // 8)  # smaller batches would cost more in task overhead than they save
+    floor = min(max_articles, MIN_BATCH_ARTICLES)
     remaining = sum(size_of[a.article_id] for a in articles)
     batches, i = [], 0
     while i < len(articles):

@@ -14,7 +14,7 @@ import pytest
 from quotewire import analyse
 from quotewire.bench import TreeMemory, _split_by_chars, corpus_files, stage_raw
 from quotewire.discover import discover
-from quotewire.ingest import ingest_serially, plan_batches
+from quotewire.ingest import MIN_BATCH_ARTICLES, ingest_serially, plan_batches
 from quotewire.settings import Settings
 
 BODY = '"The bridge opens in May," said Joan Pike, the city engineer.\n'
@@ -75,7 +75,8 @@ def articles(n):
     return [SimpleNamespace(article_id=f"a{i:04d}") for i in range(n)]
 
 
-@pytest.mark.parametrize("n, max_articles, workers", [(2000, 200, 2), (450, 200, 4), (7, 200, 2), (30, 1, 2)])
+@pytest.mark.parametrize("n, max_articles, workers", [(2000, 200, 2), (20000, 1000, 2), (450, 200, 4), (7, 200, 2),
+                                                       (30, 1, 2)])
 def test_batches_cover_every_article_in_order_and_shrink_towards_the_end(n, max_articles, workers):
     items = articles(n)
     sizes = {a.article_id: 1000 + (i * 7919) % 4000 for i, a in enumerate(items)}
@@ -87,6 +88,7 @@ def test_batches_cover_every_article_in_order_and_shrink_towards_the_end(n, max_
         # the tail is small, so the last round leaves no core idle for long
         assert max(bytes_of[-workers:]) < max(bytes_of) / 4
         assert len(batches) < n / 50  # and the head is big, so task overhead stays small
+        assert min(map(len, batches[:-1])) >= min(max_articles, MIN_BATCH_ARTICLES)  # none all overhead but the rest
 
 
 @pytest.fixture

@@ -287,7 +287,7 @@ def bench(corpora: list[Path], limit: int | None, workers: int, keep: Path | Non
 
             with TreeMemory() as memory:
                 first, first_seconds = run_pipeline(runner, raw_dir, warehouse_dir)
-            workers_ready = max(pool.ready_at) - pool.started_at if pool is not None and pool.ready_at else None
+            workers_ready = max(pool.wait_until_ready().values()) if pool is not None else None
             stages = _stages(first, first_seconds)
             if memory.timeline:
                 print("memory timeline (s, MB, processes):", [(round(t - memory.timeline[0][0], 1), mb, k)

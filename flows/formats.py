@@ -37,8 +37,6 @@ import zlib
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-import trafilatura
-
 from quotewire.decode import normalise_newlines, sha256_hex
 from quotewire.document import Rejection
 from quotewire.structure import same_words
@@ -264,6 +262,8 @@ MIN_PRECISE_SHARE_OF_DEFAULT = 0.2
 
 def extract_html(html: bytes | str, favor_precision: bool = True, include_tables: bool = True) -> Any:
     """trafilatura's article extraction with metadata, or None when it finds no article."""
+    import trafilatura  # here: 30 MB (lxml and all) that a worker with no HTML to read never needs
+
     return trafilatura.bare_extraction(
         html,
         with_metadata=True,

@@ -45,20 +45,26 @@ RUNNERS = ("process", "dask")
 log = logging.getLogger(__name__)
 
 
+_temporary_server_url: str | None = None  # set once share_api_with_workers has published it
+
+
 def uses_temporary_server() -> bool:
-    return not (PREFECT_API_URL.value() or os.environ.get("PREFECT_API_URL"))
+    """No Prefect server is configured: flows run on the temporary one this process starts."""
+    configured = PREFECT_API_URL.value() or os.environ.get("PREFECT_API_URL")
+    return not configured or configured == _temporary_server_url
 
 
 def share_api_with_workers() -> None:
     """Put the URL of this process's temporary Prefect server into the environment that
     worker processes inherit. A no-op when an API URL is configured (a real server, tests)."""
+    global _temporary_server_url
     if not uses_temporary_server():
         return
     from prefect.server.api.server import SubprocessASGIServer
 
     server = SubprocessASGIServer()  # the one get_client() started for this flow run
     server.start()  # no-op when running
-    os.environ["PREFECT_API_URL"] = server.api_url
+    os.environ["PREFECT_API_URL"] = _temporary_server_url = server.api_url
 
 
 @contextlib.contextmanager
@@ -75,17 +81,20 @@ def one_off_run_settings() -> Iterator[None]:
         yield
 
 
-def prepare_worker(spacy_model: str) -> None:
+def prepare_worker(spacy_model: str, ready) -> None:
     """Runs once in each worker process as it starts: the imports and the model load its
-    first batch would otherwise wait for. A failure is left for the batch to raise with its
-    own message (an initializer that raises breaks the whole pool without one)."""
+    first batch would otherwise wait for; then it puts (pid, time) on ``ready``. A failure is
+    left for the batch to raise with its own message (an initializer that raises breaks the
+    whole pool without one)."""
     try:
         import quotewire.tasks  # noqa: F401  (the module every task is unpickled from)
         from quotewire.entities import load_nlp
 
         list(load_nlp(spacy_model).pipe(["Warm-up sentence from London."]))
-    except Exception:  # pragma: no cover - surfaces again, clearly, in analyse_batch
+    except Exception:  # surfaces again, clearly, in analyse_batch
         log.warning("worker could not load %r ahead of its first batch", spacy_model, exc_info=True)
+    finally:
+        ready.put((os.getpid(), time.time()))
 
 
 class WorkerPool:
@@ -100,18 +109,28 @@ class WorkerPool:
         self._forwarder = ProcessPoolTaskRunner(max_workers=workers)
         self._forwarder._subprocess_message_queue = context.Queue()
         self._forwarding: threading.Thread | None = None
+        self._ready = context.Queue()
         self.executor = ProcessPoolExecutor(
             max_workers=workers, mp_context=context, initializer=_initialize_process_pool_worker,
             initargs=(self._forwarder._subprocess_message_queue, prepare_worker,
-                      (spacy_model or Settings().spacy_model,)),
+                      (spacy_model or Settings().spacy_model, self._ready)),
         )
-        # A process pool spawns a worker per submitted call: these start them all now.
-        # Otherwise they start with the first batches (a run with nothing to analyse starts none).
-        self.started_at = time.perf_counter()
-        self._started = [self.executor.submit(os.getpid) for _ in range(workers if start_now else 0)]
-        self.ready_at: list[float] = []  # perf_counter() as each started worker became ready
-        for future in self._started:
-            future.add_done_callback(lambda _: self.ready_at.append(time.perf_counter()))
+        # A process pool spawns a worker per submitted call while none is idle: these start
+        # them all now. Otherwise they start with the first batches (a run with nothing to
+        # analyse starts none).
+        self.started_at = time.time()
+        self._expected = workers if start_now else 0
+        for _ in range(self._expected):
+            self.executor.submit(os.getpid)
+        self._ready_workers: dict[int, float] = {}
+
+    def wait_until_ready(self, timeout: float = 300) -> dict[int, float]:
+        """{pid: seconds from the pool's start until that worker had the model loaded} of
+        the workers started at creation, once all of them are."""
+        while len(self._ready_workers) < self._expected:
+            pid, at = self._ready.get(timeout=timeout)
+            self._ready_workers[pid] = at - self.started_at
+        return dict(self._ready_workers)
 
     def start_forwarding(self) -> None:
         """Called by a runner entering a flow run, so the forwarder starts inside Prefect's
@@ -125,6 +144,7 @@ class WorkerPool:
     def close(self) -> None:
         self.executor.shutdown(wait=True, cancel_futures=True)
         self._forwarder._stop_message_forwarding()
+        self._ready.close()
 
     def __enter__(self) -> "WorkerPool":
         return self

@@ -108,3 +108,21 @@ def test_a_dask_cluster_publishes_the_same_rows(one_thread, raw, tmp_path):
         again = run(raw, tmp_path / "warehouse", make_task_runner("dask", address=cluster.scheduler_address))
     assert again["ingest"]["articles_new"] == 0 and again["ingest"]["published"] is False
     assert again["models"].get("skipped")  # the database already holds this snapshot
+
+
+@pytest.mark.slow
+def test_workers_started_before_the_flow_serve_both_runs(one_thread, raw, tmp_path):
+    """`quotewire run` starts its workers before Prefect; the pipeline and its ingest subflow
+    then submit to those very processes, and a second flow run on the same pool still works."""
+    from quotewire.runners import started_task_runner
+
+    with started_task_runner("process", workers=2) as runner:
+        pids = set(runner.pool.wait_until_ready())
+        assert len(pids) == 2 and os.getpid() not in pids
+        first = run(raw, tmp_path / "warehouse", runner)
+        second = run(raw, tmp_path / "again", runner)
+    for summary in (first, second):
+        assert summary["ingest"]["articles_new"] == 5
+        assert {int(w.rsplit(":", 1)[1]) for w in summary["ingest"]["workers"]} <= pids
+    assert_same_tables(one_thread, tmp_path / "warehouse")
+    assert_same_tables(one_thread, tmp_path / "again")

@@ -1,0 +1,45 @@
+"""Prefect settings of one-off runs, without starting Prefect's server."""
+
+from __future__ import annotations
+
+import pytest
+from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY
+
+from quotewire import runners
+
+
+@pytest.fixture
+def no_server(monkeypatch):
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    monkeypatch.setattr(runners, "_temporary_server_url", None)
+    monkeypatch.setattr(runners.PREFECT_API_URL, "value", lambda: None)
+
+
+def test_heartbeats_are_off_on_the_temporary_server(no_server):
+    default = PREFECT_FLOWS_HEARTBEAT_FREQUENCY.value()
+    with runners.one_off_run_settings():
+        assert PREFECT_FLOWS_HEARTBEAT_FREQUENCY.value() is None
+    assert PREFECT_FLOWS_HEARTBEAT_FREQUENCY.value() == default
+
+
+def test_heartbeats_stay_off_once_the_temporary_server_url_is_shared(no_server, monkeypatch):
+    # share_api_with_workers puts the temporary server's URL into the environment
+    monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:8123/api")
+    monkeypatch.setattr(runners, "_temporary_server_url", "http://127.0.0.1:8123/api")
+    with runners.one_off_run_settings():
+        assert PREFECT_FLOWS_HEARTBEAT_FREQUENCY.value() is None
+
+
+def test_heartbeats_stay_on_with_a_real_server(no_server, monkeypatch):
+    monkeypatch.setenv("PREFECT_API_URL", "http://prefect.example:4200/api")
+    with runners.one_off_run_settings():
+        assert PREFECT_FLOWS_HEARTBEAT_FREQUENCY.value() is not None
+
+
+def test_a_runner_sends_its_pool_nowhere_when_pickled():
+    """Prefect pickles a flow (with its task runner) into every task's context."""
+    import pickle
+
+    runner = runners.LocalProcessTaskRunner(2, pool=object())
+    copy = pickle.loads(pickle.dumps(runner))
+    assert copy.pool is None and runner.pool is not None and copy._max_workers == 2

@@ -7,12 +7,12 @@ Steps, all in one invocation and on the same articles:
 1. The first N article files of the corpora (sorted paths, recursive; README files skipped)
    are hard-linked (copied across filesystems) into a temporary raw dir, under
    ``raw/<corpus name>/...``; the warehouse is temporary too.
-2. Prefect start-up: a no-op flow starts Prefect's temporary server (or connects to
-   PREFECT_API_URL). Timed on its own: it is fixed cost, not throughput. As in
-   ``quotewire run``, the local worker processes are started first and import the analysis
-   code and load the model meanwhile (``workers_ready_s`` says when they were ready; what
-   exceeds Prefect's start-up counts in run 1). The floor's model load is outside its
-   timing too.
+2. Prefect start-up: as ``quotewire run`` (``runners.one_off_run``), a temporary Prefect
+   server is started unless PREFECT_API_URL names one, the local worker processes start
+   meanwhile (imports, model load), and once the server answers a no-op flow runs. Timed on
+   its own: it is fixed cost, not throughput. ``workers_ready_s`` says when the workers
+   were ready; what exceeds Prefect's start-up counts in run 1. The floor's model load is
+   outside its timing too.
 3. Run 1: the ``pipeline`` flow with K workers, timed by stage (scan/plan, analysis batches,
    finish/publish, models), with the peak memory of the whole process tree sampled from
    /proc (this process, the Prefect server, every worker).
@@ -221,9 +221,8 @@ def ner_floor(texts: list[str], model: str, workers: int) -> dict:
 # --- Prefect ------------------------------------------------------------------------------
 
 
-def prefect_startup() -> float:
-    """Seconds to start (or reach) the Prefect API, measured by running a no-op flow."""
-    started = time.perf_counter()
+def run_noop_flow() -> None:
+    """A flow that does nothing: what is left of Prefect's start-up once its server answers."""
     from prefect import flow
 
     @flow(name="bench-startup")
@@ -231,17 +230,14 @@ def prefect_startup() -> float:
         return None
 
     startup()
-    return time.perf_counter() - started
 
 
 def run_pipeline(runner, raw_dir: Path, warehouse_dir: Path) -> tuple[dict, float]:
     from quotewire.flows import pipeline
-    from quotewire.runners import one_off_run_settings
 
     flow = pipeline.with_options(task_runner=runner)
     started = time.perf_counter()
-    with one_off_run_settings():  # as `quotewire run`
-        result = flow(raw_dir=str(raw_dir), warehouse_dir=str(warehouse_dir))
+    result = flow(raw_dir=str(raw_dir), warehouse_dir=str(warehouse_dir))
     return result, time.perf_counter() - started
 
 
@@ -276,13 +272,14 @@ def bench(corpora: list[Path], limit: int | None, workers: int, keep: Path | Non
         say(f"bench: {n} articles from {', '.join(map(str, corpora))}, {workers} workers, in {workdir}")
         load_before = os.getloadavg()[0]
 
-        from quotewire.runners import one_off_run_settings, started_task_runner
+        from quotewire.runners import one_off_run
 
         # As `quotewire run`: the workers start (imports, model load) while Prefect starts.
-        with started_task_runner(runner_kind, workers, dask_address) as runner:
+        startup_began = time.perf_counter()
+        with one_off_run(runner_kind, workers, dask_address) as runner:
             pool = getattr(runner, "pool", None)
-            with one_off_run_settings():
-                startup = prefect_startup()
+            run_noop_flow()
+            startup = time.perf_counter() - startup_began
             say(f"prefect start-up: {startup:.1f} s")
 
             with TreeMemory() as memory:

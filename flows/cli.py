@@ -116,16 +116,15 @@ def command_run(args: argparse.Namespace) -> int:
         prefect_defaults()
         if args.dask_address and args.runner != "dask":
             raise UserError("--dask-address needs --runner dask")
-        from quotewire.runners import one_off_run_settings, started_task_runner
+        from quotewire.runners import one_off_run
 
-        # The workers start first: they load the model while Prefect starts its server.
-        with started_task_runner(args.runner, settings.workers, args.dask_address, settings.spacy_model) as runner:
+        # The workers load the model while Prefect's server starts.
+        with one_off_run(args.runner, settings.workers, args.dask_address, settings.spacy_model) as runner:
             from quotewire.flows import pipeline
 
-            with one_off_run_settings():
-                result = pipeline.with_options(task_runner=runner)(
-                    raw_dir=str(settings.raw_dir), warehouse_dir=str(settings.warehouse_dir),
-                    show_progress=not args.quiet)
+            result = pipeline.with_options(task_runner=runner)(
+                raw_dir=str(settings.raw_dir), warehouse_dir=str(settings.warehouse_dir),
+                show_progress=not args.quiet)
     if not args.quiet:
         from quotewire.summary import print_summary
 

@@ -22,7 +22,7 @@ from quotewire.html_report import report_summary_markdown, write_report
 from quotewire.models import build_models as build_models_step
 from quotewire.progress import Progress
 from quotewire.report import run_report_markdown
-from quotewire.runners import make_task_runner
+from quotewire.runners import make_task_runner, release_workers
 from quotewire.settings import Settings
 from quotewire.store import Staging, Warehouse
 from quotewire.tasks import analyse_batch_task
@@ -58,6 +58,7 @@ def ingest(raw_dir: str | None = None, warehouse_dir: str | None = None, show_pr
             for future in as_completed(futures):
                 results_by_run[future.task_run_id] = future.result()
                 progress.advance(batch_sizes[future.task_run_id])
+        release_workers(FlowRunContext.get().task_runner)  # their memory, while the run publishes and builds
         return [results_by_run[future.task_run_id] for future in futures]
 
     return ingest_steps.run_ingest(settings, analyse_batches_as_tasks).as_dict()

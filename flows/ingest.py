@@ -256,6 +256,7 @@ def analyse_batch(batch: list[ArticleToAnalyse], staging: Staging, spacy_model: 
     from quotewire.entities import load_nlp  # spaCy is imported by workers only
 
     started = time.perf_counter()
+    _allocate_arrow_with_malloc()
     documents, rejects = _read_batch(batch, max_file_bytes)
     article_ids, tables, analysis_rejects = _tabulate_isolating_failures(
         load_nlp(spacy_model) if documents else None, documents, staging.run_id, ingested_at)
@@ -268,6 +269,13 @@ def analyse_batch(batch: list[ArticleToAnalyse], staging: Staging, spacy_model: 
     del tables, documents
     _return_freed_memory()
     return BatchResult(part_name, article_ids, rejects, rows, time.perf_counter() - started)
+
+
+def _allocate_arrow_with_malloc() -> None:
+    """Arrow's default allocator (jemalloc or mimalloc) keeps the pages a batch's tables
+    freed; through malloc, _return_freed_memory hands them back too."""
+    if pa.default_memory_pool().backend_name != "system":
+        pa.set_memory_pool(pa.system_memory_pool())
 
 
 def _return_freed_memory() -> None:

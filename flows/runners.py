@@ -9,56 +9,54 @@
   read the raw files and write their part files straight into the staging snapshot. They
   also report task states to Prefect, so PREFECT_API_URL must name a server they can reach.
 
-Local worker processes live in a ``WorkerPool``: each imports the analysis code and loads the
-spaCy model once, as it starts (about 3 s of CPU). ``quotewire run`` starts the pool before
-the flow, so that happens while Prefect starts its server; a flow run started any other way
-(``serve``, tests) starts its workers with its first batches, as Prefect's own pool does, so
-a run with nothing to analyse starts none. The pipeline flow and its ingest subflow share one
-pool (``duplicate`` hands it on).
+Local worker processes live in a ``worker_pool.WorkerPool``: each imports the analysis code
+and loads the spaCy model once, as it starts (about 3 s of CPU), and Prefect not at all: the
+Prefect task of each batch runs in one of ``workers`` threads of the flow's process and waits
+for the worker its batch went to (``run_batch``). ``quotewire run`` starts the pool before
+the flow, so the model loads while Prefect starts its server; a flow run started any other
+way (``serve``, tests) starts its workers with its first batches, so a run with nothing to
+analyse starts none. The pipeline flow and its ingest subflow share one pool (``duplicate``
+hands it on); the ingest flow lets the processes go once its batches are done.
 
-Both runners hand their worker processes the address of the Prefect API the flow uses.
-Without that, a run on Prefect's temporary server (no PREFECT_API_URL set, the default of
-``quotewire run``) made every worker process start a temporary server of its own: about
+Dask workers do run Prefect tasks, and report to the Prefect API the flow uses: a local
+cluster is handed its address (``share_api_with_workers``). Without that, a run on Prefect's
+temporary server made every worker process start a temporary server of its own: about
 10 s and 215 MB per worker, on the same SQLite database.
 """
 
 from __future__ import annotations
 
 import contextlib
-import logging
-import multiprocessing
 import os
-import threading
-import time
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 
+from prefect.context import FlowRunContext
 from prefect.settings import PREFECT_API_URL, PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
-from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner, ThreadPoolTaskRunner
-# Prefect's own set-up of a pool worker (event and log forwarding through a queue); reused
-# so tasks in our pool behave exactly as in Prefect's.
-from prefect.task_runners import _initialize_process_pool_worker
+from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
+from quotewire import temporary_server
 from quotewire.settings import Settings
+from quotewire.worker_pool import WorkerPool
 
 RUNNERS = ("process", "dask")
-log = logging.getLogger(__name__)
 
 
 _temporary_server_url: str | None = None  # set once share_api_with_workers has published it
 
 
 def uses_temporary_server() -> bool:
-    """No Prefect server is configured: flows run on the temporary one this process starts."""
+    """No Prefect server is configured: flows run on a temporary one this process started
+    (ours, see temporary_server, or Prefect's own)."""
     configured = PREFECT_API_URL.value() or os.environ.get("PREFECT_API_URL")
-    return not configured or configured == _temporary_server_url
+    return not configured or configured in (_temporary_server_url, temporary_server.running_url())
 
 
 def share_api_with_workers() -> None:
-    """Put the URL of this process's temporary Prefect server into the environment that
-    worker processes inherit. A no-op when an API URL is configured (a real server, tests)."""
+    """Put the URL of the temporary Prefect server Prefect starts for a flow run into the
+    environment that worker processes inherit. A no-op when an API URL is set already (a
+    real server, tests, our own temporary server)."""
     global _temporary_server_url
-    if not uses_temporary_server():
+    if temporary_server.prefect_api_configured():
         return
     from prefect.server.api.server import SubprocessASGIServer
 
@@ -81,82 +79,11 @@ def one_off_run_settings() -> Iterator[None]:
         yield
 
 
-def prepare_worker(spacy_model: str, ready) -> None:
-    """Runs once in each worker process as it starts: the imports and the model load its
-    first batch would otherwise wait for; then it puts (pid, time) on ``ready``. A failure is
-    left for the batch to raise with its own message (an initializer that raises breaks the
-    whole pool without one)."""
-    try:
-        import quotewire.tasks  # noqa: F401  (the module every task is unpickled from)
-        from quotewire.entities import load_nlp
-
-        list(load_nlp(spacy_model).pipe(["Warm-up sentence from London."]))
-    except Exception:  # surfaces again, clearly, in analyse_batch
-        log.warning("worker could not load %r ahead of its first batch", spacy_model, exc_info=True)
-    finally:
-        ready.put((os.getpid(), time.time()))
-
-
-class WorkerPool:
-    """Started worker processes, each with the model loaded, that several flow runs' task
-    runners submit to. Closed by whoever made it (``with WorkerPool(...)``)."""
-
-    def __init__(self, workers: int, spacy_model: str | None = None, start_now: bool = True):
-        self.workers = workers
-        context = multiprocessing.get_context("spawn")  # as Prefect's pool: no forked threads or sockets
-        # Prefect's forwarder reads this queue in this process and hands the workers' events
-        # and API logs on to this process's Prefect clients.
-        self._forwarder = ProcessPoolTaskRunner(max_workers=workers)
-        self._forwarder._subprocess_message_queue = context.Queue()
-        self._forwarding: threading.Thread | None = None
-        self._ready = context.Queue()
-        self.executor = ProcessPoolExecutor(
-            max_workers=workers, mp_context=context, initializer=_initialize_process_pool_worker,
-            initargs=(self._forwarder._subprocess_message_queue, prepare_worker,
-                      (spacy_model or Settings().spacy_model, self._ready)),
-        )
-        # A process pool spawns a worker per submitted call while none is idle: these start
-        # them all now. Otherwise they start with the first batches (a run with nothing to
-        # analyse starts none).
-        self.started_at = time.time()
-        self._expected = workers if start_now else 0
-        for _ in range(self._expected):
-            self.executor.submit(os.getpid)
-        self._ready_workers: dict[int, float] = {}
-
-    def wait_until_ready(self, timeout: float = 300) -> dict[int, float]:
-        """{pid: seconds from the pool's start until that worker had the model loaded} of
-        the workers started at creation, once all of them are."""
-        while len(self._ready_workers) < self._expected:
-            pid, at = self._ready.get(timeout=timeout)
-            self._ready_workers[pid] = at - self.started_at
-        return dict(self._ready_workers)
-
-    def start_forwarding(self) -> None:
-        """Called by a runner entering a flow run, so the forwarder starts inside Prefect's
-        context (the API it forwards to is known only then)."""
-        if self._forwarding is None:
-            self._forwarding = threading.Thread(target=self._forwarder._forward_subprocess_messages,
-                                                name="quotewire-worker-messages", daemon=True)
-            self._forwarding.start()
-            self._forwarder._message_forwarding_thread = self._forwarding
-
-    def close(self) -> None:
-        self.executor.shutdown(wait=True, cancel_futures=True)
-        self._forwarder._stop_message_forwarding()
-        self._ready.close()
-
-    def __enter__(self) -> "WorkerPool":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-
-class LocalProcessTaskRunner(ProcessPoolTaskRunner):
-    """Prefect's ProcessPoolTaskRunner on a WorkerPool: the one it was given, else one it
-    starts on entering and closes on leaving. Its duplicates (the runners of subflows and
-    of each flow run) share the pool."""
+class LocalProcessTaskRunner(ThreadPoolTaskRunner):
+    """Prefect's ThreadPoolTaskRunner, ``max_workers`` threads, whose batch tasks hand their
+    analysis to a WorkerPool of as many processes (``run_batch``): the pool it was given,
+    else one it starts on entering and closes on leaving. Its duplicates (the runners of
+    subflows and of each flow run) share the pool."""
 
     def __init__(self, max_workers: int, pool: WorkerPool | None = None, spacy_model: str | None = None):
         super().__init__(max_workers=max_workers)
@@ -165,11 +92,10 @@ class LocalProcessTaskRunner(ProcessPoolTaskRunner):
         self._spacy_model = spacy_model
 
     def __getstate__(self) -> dict:
-        """A flow run's context carries its flow, and so this runner, to every task it sends
-        to a worker; the pool (processes, a queue) stays in this process."""
-        state = dict(self.__dict__)
-        state.update(_pool=None, _owns_pool=False, _executor=None, _resolver_executor=None,
-                     _subprocess_message_queue=None, _message_forwarding_thread=None)
+        """A pickled runner (Prefect ships flows to other processes) carries no pool:
+        processes and queues stay in the process that made them."""
+        state = super().__getstate__()
+        state.update(_pool=None, _owns_pool=False, _executor=None)
         return state
 
     @property
@@ -180,31 +106,32 @@ class LocalProcessTaskRunner(ProcessPoolTaskRunner):
         return type(self)(self._max_workers, pool=self._pool, spacy_model=self._spacy_model)
 
     def __enter__(self) -> "LocalProcessTaskRunner":
-        share_api_with_workers()
-        TaskRunner.__enter__(self)  # not ProcessPoolTaskRunner's: it would start a pool of its own
+        super().__enter__()
         if self._pool is None:
-            self._pool = WorkerPool(self._max_workers, self._spacy_model, start_now=False)
+            self._pool = WorkerPool(self._max_workers, self._spacy_model or Settings().spacy_model,
+                                    start_now=False)
             self._owns_pool = True
-        self._pool.start_forwarding()
-        self._executor = self._pool.executor
-        self._resolver_executor = ThreadPoolExecutor(max_workers=self._max_workers)
         return self
 
     def __exit__(self, exc_type, exc_value, traceback) -> None:
-        self._executor = None  # shared: the pool outlives this flow run unless this runner made it
-        if self._resolver_executor is not None:
-            self._resolver_executor.shutdown(wait=True)
-            self._resolver_executor = None
+        super().__exit__(exc_type, exc_value, traceback)
         if self._owns_pool:
             self._pool.close()
             self._pool, self._owns_pool = None, False
-        TaskRunner.__exit__(self, exc_type, exc_value, traceback)
 
-    def cancel_all(self) -> None:
-        """Prefect calls this on a crashed flow: stop the pool only if it is this runner's."""
-        if self._owns_pool and self._pool is not None:
-            self._pool.close()
-            self._pool, self._owns_pool = None, False
+    def release_workers(self) -> None:
+        if self._pool is not None:
+            self._pool.release_workers()
+
+
+def run_batch(fn, /, *args):
+    """fn(*args) in a worker process of the current flow run's pool when its runner has one
+    (LocalProcessTaskRunner), else right here: in a thread of this process (one worker), or
+    in the Dask worker the task was sent to."""
+    context = FlowRunContext.get()
+    runner = context.task_runner if context is not None else None
+    pool = runner.pool if isinstance(runner, LocalProcessTaskRunner) else None
+    return pool.run(fn, *args) if pool is not None else fn(*args)
 
 
 def _dask_runner_class():
@@ -216,6 +143,13 @@ def _dask_runner_class():
             return super().__enter__()
 
     return SharedApiDaskTaskRunner
+
+
+def release_workers(runner: TaskRunner) -> None:
+    """Let a runner's local worker processes go once no more batches will come (a no-op for
+    runners without a pool of their own: threads, Dask)."""
+    if isinstance(runner, LocalProcessTaskRunner):
+        runner.release_workers()
 
 
 def resolve_workers(workers: int | None) -> int:
@@ -252,5 +186,19 @@ def started_task_runner(kind: str = "process", workers: int = 0, address: str | 
         return
     if address:
         raise ValueError("--dask-address needs --runner dask")
-    with WorkerPool(workers, spacy_model) as pool:
+    with WorkerPool(workers, spacy_model or Settings().spacy_model) as pool:
         yield make_task_runner(kind, workers, pool=pool)
+
+
+@contextlib.contextmanager
+def one_off_run(kind: str = "process", workers: int = 0, address: str | None = None,
+                spacy_model: str | None = None) -> Iterator[TaskRunner]:
+    """All a command that runs flows and exits (``quotewire run``, ``bench``) sets up: a
+    temporary Prefect server unless one is configured, its workers (started while the
+    server starts), and one_off_run_settings. Yields the task runner for its flows."""
+    with temporary_server.temporary_server_unless_configured() as server, \
+            started_task_runner(kind, workers, address, spacy_model) as runner:
+        if server is not None:
+            server.wait_until_ready()
+        with one_off_run_settings():
+            yield runner

@@ -111,18 +111,32 @@ def test_a_dask_cluster_publishes_the_same_rows(one_thread, raw, tmp_path):
 
 
 @pytest.mark.slow
-def test_workers_started_before_the_flow_serve_both_runs(one_thread, raw, tmp_path):
+def test_workers_started_before_the_flow_serve_it_and_are_let_go_after(one_thread, raw, tmp_path):
     """`quotewire run` starts its workers before Prefect; the pipeline and its ingest subflow
-    then submit to those very processes, and a second flow run on the same pool still works."""
+    hand their batches to those very processes, which are let go once the batches are done;
+    a later flow run on the same pool starts new ones."""
     from quotewire.runners import started_task_runner
 
     with started_task_runner("process", workers=2) as runner:
-        pids = set(runner.pool.wait_until_ready())
-        assert len(pids) == 2 and os.getpid() not in pids
+        started = set(runner.pool.wait_until_ready())
+        assert len(started) == 2 and os.getpid() not in started
         first = run(raw, tmp_path / "warehouse", runner)
+        assert {p for p in started if _alive(p)} == set()
         second = run(raw, tmp_path / "again", runner)
-    for summary in (first, second):
-        assert summary["ingest"]["articles_new"] == 5
-        assert {int(w.rsplit(":", 1)[1]) for w in summary["ingest"]["workers"]} <= pids
+
+    def pids(summary):
+        return {int(w.rsplit(":", 1)[1]) for w in summary["ingest"]["workers"]}
+
+    assert first["ingest"]["articles_new"] == second["ingest"]["articles_new"] == 5
+    assert pids(first) <= started
+    assert pids(second) and not pids(second) & (started | {os.getpid()})
     assert_same_tables(one_thread, tmp_path / "warehouse")
     assert_same_tables(one_thread, tmp_path / "again")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(")")[-1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY
 
@@ -37,9 +39,14 @@ def test_heartbeats_stay_on_with_a_real_server(no_server, monkeypatch):
 
 
 def test_a_runner_sends_its_pool_nowhere_when_pickled():
-    """Prefect pickles a flow (with its task runner) into every task's context."""
+    """Prefect pickles a flow, with its task runner, to send it to another process."""
     import pickle
 
     runner = runners.LocalProcessTaskRunner(2, pool=object())
     copy = pickle.loads(pickle.dumps(runner))
     assert copy.pool is None and runner.pool is not None and copy._max_workers == 2
+
+
+def test_a_batch_runs_here_outside_a_flow_with_a_pool():
+    """On Dask, or with one worker, the task itself does the work: no pool to hand it to."""
+    assert runners.run_batch(os.getpid) == os.getpid()

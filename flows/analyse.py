@@ -6,6 +6,7 @@ benchmark all call it, so what is measured is what is published.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Sequence
@@ -29,6 +30,14 @@ class AnalysedArticle:
 # 256: 12.5-12.9 / 180, 1000: 13.1 / 661. Small batches stay in cache; big ones only cost memory.
 NER_BATCH_SIZE = 32
 
+# spaCy keeps a string and a lexeme for every new word it meets. In a memory zone they are
+# freed after each batch, which keeps a long-lived process flat, but every batch then makes
+# the lexemes of its rarer words again: about 4 % more NER time (median of paired runs, 1,500
+# BBC articles). Worker processes of a WorkerPool go without the zone and are replaced after
+# a number of batches instead (worker_pool.MAX_BATCHES_PER_WORKER); anywhere else (one
+# worker's threads, Dask workers, eval) keeps it.
+FREE_NEW_WORDS_AFTER_EACH_BATCH = True
+
 
 def article_id_for(content_sha256: str) -> str:
     """Identical bytes are one article wherever they lie, so the id comes from the content."""
@@ -45,7 +54,8 @@ def analyse_structures(nlp, structures: Sequence[ArticleStructure]) -> list[tupl
     """NER over every paragraph of every article in one stream, then quotes per article."""
     from quotewire.entities import recognise  # here, so the main process of a run never imports spaCy
 
-    with nlp.memory_zone():  # strings interned for these texts are freed after: flat memory over a long run
+    zone = nlp.memory_zone() if FREE_NEW_WORDS_AFTER_EACH_BATCH else contextlib.nullcontext()
+    with zone:
         mentions_per_article = recognise(nlp, structures, batch_size=NER_BATCH_SIZE)
     return [
         (mentions, extract_quotes(structure, mentions))

@@ -19,6 +19,12 @@ from concurrent.futures import Future, ProcessPoolExecutor
 
 log = logging.getLogger(__name__)
 
+# Batches a worker process analyses before a fresh one takes its place. Workers keep the
+# strings and lexemes of every word they meet (see analyse.FREE_NEW_WORDS_AFTER_EACH_BATCH);
+# this bounds that growth to what about 20,000 articles bring (a few tens of MB) for the
+# cost of one more model load (about 3 s of CPU) per 20 batches.
+MAX_BATCHES_PER_WORKER = 20
+
 
 def prepare_worker(spacy_model: str, ready) -> None:
     """Runs once in each worker process as it starts: the imports and the model load its
@@ -27,7 +33,10 @@ def prepare_worker(spacy_model: str, ready) -> None:
     whole pool without one)."""
     try:
         import quotewire.ingest  # noqa: F401  (what every batch runs)
+        from quotewire import analyse
         from quotewire.entities import load_nlp
+
+        analyse.FREE_NEW_WORDS_AFTER_EACH_BATCH = False  # this process is replaced instead
 
         list(load_nlp(spacy_model).pipe(["Warm-up sentence from London."]))
     except Exception:  # surfaces again, clearly, in analyse_batch
@@ -62,13 +71,14 @@ class WorkerPool:
     """``workers`` processes, each with the model loaded, that the batches of one or more flow
     runs are handed to. Closed by whoever made it (``with WorkerPool(...)``)."""
 
-    def __init__(self, workers: int, spacy_model: str, start_now: bool = True):
+    def __init__(self, workers: int, spacy_model: str, start_now: bool = True,
+                 max_batches_per_worker: int = MAX_BATCHES_PER_WORKER):
         self.workers = workers
         context = multiprocessing.get_context("spawn")  # no forked threads, sockets or locks
         self._ready = context.Queue()
         self.executor = RestartableExecutor(lambda: ProcessPoolExecutor(
             max_workers=workers, mp_context=context, initializer=prepare_worker,
-            initargs=(spacy_model, self._ready)))
+            initargs=(spacy_model, self._ready), max_tasks_per_child=max_batches_per_worker))
         # A process pool spawns a worker per submitted call while none is idle: these start
         # them all now. Otherwise they start with the first batches (a run with nothing to
         # analyse starts none).

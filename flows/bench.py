@@ -349,14 +349,19 @@ def command_bench(args: argparse.Namespace) -> int:
             from quotewire.cli import UserError
 
             raise UserError(f"corpus folder {corpus} does not exist")
+    from quotewire.cli import prefect_defaults
+
     workers = args.workers or os.cpu_count() or 1
     # The bench's own Prefect home: its temporary server never touches the user's database.
+    own_home = None
     if "PREFECT_API_URL" not in os.environ and "PREFECT_HOME" not in os.environ:
-        os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="quotewire-bench-prefect-")
-        # A fresh database migrates at start-up; on a loaded machine that outlasts the 20 s default.
-        os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
-        os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    bench([Path(c) for c in corpora], args.limit, workers, keep=getattr(args, "keep", None),
-          runner_kind=getattr(args, "runner", "process"), dask_address=getattr(args, "dask_address", None),
-          floor=not getattr(args, "no_floor", False))
+        own_home = os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="quotewire-bench-prefect-")
+    prefect_defaults()  # a fresh database migrates at start-up: the longer start-up timeout
+    try:
+        bench([Path(c) for c in corpora], args.limit, workers, keep=getattr(args, "keep", None),
+              runner_kind=getattr(args, "runner", "process"), dask_address=getattr(args, "dask_address", None),
+              floor=not getattr(args, "no_floor", False))
+    finally:
+        if own_home is not None:
+            shutil.rmtree(own_home, ignore_errors=True)
     return 0

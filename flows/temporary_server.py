@@ -39,6 +39,8 @@ def _free_port() -> int:
 
 
 class TemporaryServer:
+    """One Prefect API server process on a free local port, for the life of one command."""
+
     def __init__(self) -> None:
         self.process: subprocess.Popen | None = None
         self.api_url: str | None = None

@@ -28,6 +28,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from collections import Counter
+from functools import lru_cache
 from itertools import accumulate, islice
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -1031,8 +1032,16 @@ def forms_index(context: Context) -> tuple[dict[str, tuple[list[int], list[list[
 def name_tokens(name: str) -> list[str]:
     """The words of a person's name: no possessive, no stray punctuation or quotation marks
     ("Vanita Gupta -" -> Vanita Gupta)."""
-    tokens = [re.sub(r"[’']s?$", "", t.strip(QUOTE_CHARS + DASHES + ",;:()")) for t in name.split()]
-    return [t for t in tokens if t[:1].isalpha()]
+    return list(_name_tokens(name))
+
+
+POSSESSIVE_END = re.compile(r"[’']s?$")
+
+
+@lru_cache(maxsize=4096)  # asked again and again for the same mention texts of an article
+def _name_tokens(name: str) -> tuple[str, ...]:
+    tokens = [POSSESSIVE_END.sub("", t.strip(QUOTE_CHARS + DASHES + ",;:()")) for t in name.split()]
+    return tuple(t for t in tokens if t[:1].isalpha())
 
 
 def clean_person_tokens(context: Context, tokens: list[str]) -> list[str]:
@@ -1049,6 +1058,7 @@ def clean_person_tokens(context: Context, tokens: list[str]) -> list[str]:
     return tokens
 
 
+@lru_cache(maxsize=4096)  # as name_tokens
 def strip_titles(phrase: str) -> str:
     words = re.sub(r"[’']s$", "", phrase.strip()).split()
     while len(words) > 1 and words[0].lower().rstrip(".") in TITLES:
@@ -1396,6 +1406,10 @@ def expand_abbreviations(role: str) -> str:
     return re.sub(r"\b([a-z]+)\.", lambda m: ROLE_ABBREVIATIONS.get(m.group(1), m.group(0)), role)
 
 
+# Words that end the title run before a name (role_context).
+NOT_IN_A_TITLE_RUN = frozenset(STOP_WORDS | PREPOSITIONS | CUE_FORMS | VERBISH)
+
+
 def role_context(context: Context, mention: Mention) -> str:
     """Words that introduce a person: a title run before the name and an appositive after."""
     text = context.masked
@@ -1405,7 +1419,7 @@ def role_context(context: Context, mention: Mention) -> str:
     # introduce Smith as the businessman
     clause_words = list(re.finditer(r"[\w’']+", before))
     for word in reversed(clause_words):
-        if word.group().lower() in STOP_WORDS | PREPOSITIONS | CUE_FORMS | VERBISH:
+        if word.group().lower() in NOT_IN_A_TITLE_RUN:
             before = before[word.end():]
             break
     after_match = re.match(r",\s*([^,.;\n]{1,80})", text[mention.end:mention.end + 90])

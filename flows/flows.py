@@ -58,7 +58,7 @@ def ingest(raw_dir: str | None = None, warehouse_dir: str | None = None, show_pr
             for future in as_completed(futures):
                 results_by_run[future.task_run_id] = future.result()
                 progress.advance(batch_sizes[future.task_run_id])
-        release_workers(FlowRunContext.get().task_runner)  # their memory, while the run publishes and builds
+        release_workers()  # their memory, while the run publishes and builds
         return [results_by_run[future.task_run_id] for future in futures]
 
     return ingest_steps.run_ingest(settings, analyse_batches_as_tasks).as_dict()

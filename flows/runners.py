@@ -31,7 +31,7 @@ import os
 from collections.abc import Iterator
 
 from prefect.context import FlowRunContext
-from prefect.settings import PREFECT_API_URL, PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from quotewire import temporary_server
@@ -47,8 +47,8 @@ _temporary_server_url: str | None = None  # set once share_api_with_workers has 
 def uses_temporary_server() -> bool:
     """No Prefect server is configured: flows run on a temporary one this process started
     (ours, see temporary_server, or Prefect's own)."""
-    configured = PREFECT_API_URL.value() or os.environ.get("PREFECT_API_URL")
-    return not configured or configured in (_temporary_server_url, temporary_server.running_url())
+    configured = temporary_server.configured_api_url()
+    return configured is None or configured in (_temporary_server_url, temporary_server.running_url())
 
 
 def share_api_with_workers() -> None:
@@ -119,19 +119,27 @@ class LocalProcessTaskRunner(ThreadPoolTaskRunner):
             self._pool.close()
             self._pool, self._owns_pool = None, False
 
-    def release_workers(self) -> None:
-        if self._pool is not None:
-            self._pool.release_workers()
-
 
 def run_batch(fn, /, *args):
     """fn(*args) in a worker process of the current flow run's pool when its runner has one
     (LocalProcessTaskRunner), else right here: in a thread of this process (one worker), or
     in the Dask worker the task was sent to."""
+    pool = _current_pool()
+    return pool.run(fn, *args) if pool is not None else fn(*args)
+
+
+def release_workers() -> None:
+    """Let the current flow run's local worker processes go once no more batches will come
+    (a no-op for runners without a pool: threads, Dask)."""
+    pool = _current_pool()
+    if pool is not None:
+        pool.release_workers()
+
+
+def _current_pool() -> WorkerPool | None:
     context = FlowRunContext.get()
     runner = context.task_runner if context is not None else None
-    pool = runner.pool if isinstance(runner, LocalProcessTaskRunner) else None
-    return pool.run(fn, *args) if pool is not None else fn(*args)
+    return runner.pool if isinstance(runner, LocalProcessTaskRunner) else None
 
 
 def _dask_runner_class():
@@ -143,13 +151,6 @@ def _dask_runner_class():
             return super().__enter__()
 
     return SharedApiDaskTaskRunner
-
-
-def release_workers(runner: TaskRunner) -> None:
-    """Let a runner's local worker processes go once no more batches will come (a no-op for
-    runners without a pool of their own: threads, Dask)."""
-    if isinstance(runner, LocalProcessTaskRunner):
-        runner.release_workers()
 
 
 def resolve_workers(workers: int | None) -> int:

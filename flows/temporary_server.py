@@ -105,10 +105,16 @@ class TemporaryServer:
                 self.process.wait()
 
 
-def prefect_api_configured() -> bool:
+def configured_api_url() -> str | None:
+    """The Prefect API this process would use: its settings' or, once a temporary server
+    is exported, the environment's."""
     from prefect.settings import PREFECT_API_URL
 
-    return bool(PREFECT_API_URL.value() or os.environ.get("PREFECT_API_URL"))
+    return PREFECT_API_URL.value() or os.environ.get("PREFECT_API_URL") or None
+
+
+def prefect_api_configured() -> bool:
+    return configured_api_url() is not None
 
 
 @contextlib.contextmanager

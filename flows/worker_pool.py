@@ -73,7 +73,6 @@ class WorkerPool:
 
     def __init__(self, workers: int, spacy_model: str, start_now: bool = True,
                  max_batches_per_worker: int = MAX_BATCHES_PER_WORKER):
-        self.workers = workers
         context = multiprocessing.get_context("spawn")  # no forked threads, sockets or locks
         self._ready = context.Queue()
         self.executor = RestartableExecutor(lambda: ProcessPoolExecutor(

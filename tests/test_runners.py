@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
-from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY
+from prefect.settings import PREFECT_API_URL, PREFECT_FLOWS_HEARTBEAT_FREQUENCY
 
 from quotewire import runners
 
@@ -14,7 +14,7 @@ from quotewire import runners
 def no_server(monkeypatch):
     monkeypatch.delenv("PREFECT_API_URL", raising=False)
     monkeypatch.setattr(runners, "_temporary_server_url", None)
-    monkeypatch.setattr(runners.PREFECT_API_URL, "value", lambda: None)
+    monkeypatch.setattr(PREFECT_API_URL, "value", lambda: None)
 
 
 def test_heartbeats_are_off_on_the_temporary_server(no_server):

@@ -13,6 +13,7 @@ from typing import Sequence
 
 from quotewire.document import ArticleStructure, DecodedDocument, Mention, Quote
 from quotewire.quotes import extract_quotes
+from quotewire.stage_clock import StageClock
 from quotewire.structure import parse_article
 
 
@@ -50,29 +51,36 @@ def outlet_from_path(source_path: str) -> str | None:
     return parts[0] if len(parts) > 1 else None
 
 
-def analyse_structures(nlp, structures: Sequence[ArticleStructure]) -> list[tuple[list[Mention], list[Quote]]]:
+def analyse_structures(nlp, structures: Sequence[ArticleStructure], clock: StageClock | None = None
+                       ) -> list[tuple[list[Mention], list[Quote]]]:
     """NER over every paragraph of every article in one stream, then quotes per article."""
     from quotewire.entities import recognise  # here, so the main process of a run never imports spaCy
 
+    clock = clock or StageClock()
     zone = nlp.memory_zone() if FREE_NEW_WORDS_AFTER_EACH_BATCH else contextlib.nullcontext()
     with zone:
-        mentions_per_article = recognise(nlp, structures, batch_size=NER_BATCH_SIZE)
-    return [
-        (mentions, extract_quotes(structure, mentions))
-        for structure, mentions in zip(structures, mentions_per_article)
-    ]
+        mentions_per_article = recognise(nlp, structures, batch_size=NER_BATCH_SIZE, clock=clock)
+    with clock("quotes"):
+        return [
+            (mentions, extract_quotes(structure, mentions))
+            for structure, mentions in zip(structures, mentions_per_article)
+        ]
 
 
-def analyse_documents(nlp, documents: Sequence[DecodedDocument]) -> list[AnalysedArticle]:
+def analyse_documents(nlp, documents: Sequence[DecodedDocument], clock: StageClock | None = None
+                      ) -> list[AnalysedArticle]:
+    clock = clock or StageClock()
     structures = []
-    for document in documents:
-        structure = parse_article(document.text)
-        if structure.outlet is None:
-            structure.outlet = outlet_from_path(document.source_path)
-        structures.append(structure)
+    with clock("structure"):
+        for document in documents:
+            structure = parse_article(document.text)
+            if structure.outlet is None:
+                structure.outlet = outlet_from_path(document.source_path)
+            structures.append(structure)
+    analysed = analyse_structures(nlp, structures, clock)
     return [
         AnalysedArticle(article_id_for(document.content_sha256), document, structure, mentions, quotes)
-        for document, structure, (mentions, quotes) in zip(documents, structures, analyse_structures(nlp, structures))
+        for document, structure, (mentions, quotes) in zip(documents, structures, analysed)
     ]
 
 

@@ -44,7 +44,7 @@ from quotewire.analyse import NER_BATCH_SIZE  # the floor batches paragraphs as 
 from quotewire.discover import article_format, is_hidden
 
 SAMPLE_SECONDS = 0.2
-PSS_EVERY = 10  # samples
+PSS_EVERY = 50  # samples: reading PSS costs ~5 ms of CPU per 300 MB process (see _pss_kb)
 
 
 # --- corpus -> temporary raw dir ----------------------------------------------------------------
@@ -120,6 +120,29 @@ def _pss_kb(pid: int) -> int:
     return 0
 
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of one process so far."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+def _role(pid: int, me: int) -> str:
+    command = _command(pid)
+    if pid == me:
+        return "flow process"
+    if "uvicorn" in command:
+        return "prefect server"
+    if "spawn_main" in command or "dask" in command:
+        return "workers"
+    return "other"
+
+
 def _command(pid: int) -> str:
     try:
         args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
@@ -136,6 +159,9 @@ class TreeMemory:
         self.peak_rss_kb = self.peak_pss_kb = 0
         self.at_peak: list[tuple[int, str, int]] = []
         self.samples = 0
+        self.own_cpu_seconds = 0.0  # this sampler's thread: counted apart from the flow process
+        self._cpu_at_start: dict[int, float] | None = None
+        self._cpu_last: dict[int, tuple[str, float]] = {}
         self.timeline: list | None = [] if os.environ.get("QUOTEWIRE_BENCH_TIMELINE") else None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -144,6 +170,12 @@ class TreeMemory:
         me = os.getpid()
         pids = [me, *_children(me)]
         per_process = [(pid, _rss_kb(pid)) for pid in pids]
+        cpu = {pid: _cpu_seconds(pid) for pid in pids}
+        if self._cpu_at_start is None:
+            self._cpu_at_start = cpu
+        for pid, seconds in cpu.items():
+            role = self._cpu_last[pid][0] if pid in self._cpu_last else _role(pid, me)
+            self._cpu_last[pid] = (role, seconds)
         rss = sum(r for _, r in per_process)
         if self.samples % PSS_EVERY == 0:
             self.peak_pss_kb = max(self.peak_pss_kb, sum(_pss_kb(pid) for pid in pids))
@@ -154,9 +186,21 @@ class TreeMemory:
             self.peak_rss_kb = rss
             self.at_peak = [(pid, _command(pid), r) for pid, r in per_process]
 
+    def cpu_seconds_by_role(self) -> dict[str, float]:
+        """CPU time each kind of process used while sampled (a process that exited between two
+        samples loses its last 0.2 s at most)."""
+        spent: dict[str, float] = {}
+        for pid, (role, seconds) in self._cpu_last.items():
+            spent[role] = spent.get(role, 0.0) + seconds - (self._cpu_at_start or {}).get(pid, 0.0)
+        spent["flow process"] = spent.get("flow process", 0.0) - self.own_cpu_seconds
+        spent["bench sampler"] = self.own_cpu_seconds
+        return {role: round(seconds, 1) for role, seconds in sorted(spent.items())}
+
     def _run(self) -> None:
+        started = time.thread_time()
         while not self._stop.wait(self.interval):
             self.sample()
+        self.own_cpu_seconds = time.thread_time() - started
 
     def __enter__(self) -> "TreeMemory":
         self.sample()
@@ -208,14 +252,20 @@ def ner_floor(texts: list[str], model: str, workers: int) -> dict:
 
     _FLOOR_NLP = load_nlp(model)
     list(_FLOOR_NLP.pipe(["Warm-up sentence about London."]))
-    started = time.perf_counter()
+    started, cpu_before = time.perf_counter(), _cpu_of_this_process_and_reaped_children()
     if workers <= 1:
         entities = _floor_share(texts)
     else:
         context = multiprocessing.get_context("fork")  # children inherit the loaded model
         with context.Pool(workers) as pool:
             entities = sum(pool.map(_floor_share, _split_by_chars(texts, workers), chunksize=1))
-    return {"seconds": time.perf_counter() - started, "paragraphs": len(texts), "entities": entities}
+    return {"seconds": time.perf_counter() - started, "paragraphs": len(texts), "entities": entities,
+            "cpu_seconds": _cpu_of_this_process_and_reaped_children() - cpu_before}
+
+
+def _cpu_of_this_process_and_reaped_children() -> float:
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
 
 
 # --- Prefect ------------------------------------------------------------------------------
@@ -245,13 +295,17 @@ def run_pipeline(runner, raw_dir: Path, warehouse_dir: Path) -> tuple[dict, floa
 
 
 def _stages(result: dict, total: float) -> dict[str, float]:
+    """The run's wall time by stage, then (``batches_busy_summed``, ``batch_*``) the
+    workers' time inside their batches, summed over workers: that is where NER is."""
     ingest, models = result["ingest"], result["models"]
     stages = {name: round(seconds, 3) for name, seconds in (ingest.get("stage_seconds") or {}).items()}
+    inside_batches = {name: stages.pop(name) for name in list(stages) if name.startswith("batch_")}
     busy = stages.pop("batches_busy", None)
     stages["models"] = round(models.get("seconds", 0.0), 3) if models else 0.0
     stages["prefect_and_other"] = round(total - sum(stages.values()), 3)
     if busy is not None:
-        stages["batches_busy_summed"] = busy  # inside analyse_batch, summed over workers
+        stages["batches_busy_summed"] = busy
+        stages.update(sorted(inside_batches.items(), key=lambda item: -item[1]))
     return stages
 
 
@@ -296,6 +350,8 @@ def bench(corpora: list[Path], limit: int | None, workers: int, keep: Path | Non
             say(f"peak memory of the process tree: RSS {memory.peak_rss_kb / 1024:.0f} MB "
                 f"(PSS {memory.peak_pss_kb / 1024:.0f} MB); at the peak: "
                 + "; ".join(f"{cmd} {kb / 1024:.0f} MB" for _, cmd, kb in memory.at_peak))
+            cpu_by_role = memory.cpu_seconds_by_role()
+            say(f"CPU seconds during run 1 by process kind: {cpu_by_role}")
 
             second, second_seconds = run_pipeline(runner, raw_dir, warehouse_dir)
             say(f"run 2 (unchanged raw dir): {second_seconds:.2f} s = {100 * second_seconds / first_seconds:.1f} % "
@@ -314,6 +370,7 @@ def bench(corpora: list[Path], limit: int | None, workers: int, keep: Path | Non
             "stages_s": stages,
             "peak_rss_mb": round(memory.peak_rss_kb / 1024, 1),
             "peak_pss_mb": round(memory.peak_pss_kb / 1024, 1),
+            "run_1_cpu_s": cpu_by_role,
             "second_run_s": round(second_seconds, 3),
             "second_run_share_of_first": round(second_seconds / first_seconds, 4),
             "second_run_articles_new": second["ingest"]["articles_new"],
@@ -328,6 +385,7 @@ def bench(corpora: list[Path], limit: int | None, workers: int, keep: Path | Non
                 "floor_s": round(measured["seconds"], 2),
                 "floor_articles_per_s": round(n / measured["seconds"], 2),
                 "floor_paragraphs": measured["paragraphs"],
+                "floor_cpu_s": round(measured["cpu_seconds"], 1),
                 "ratio": round(measured["seconds"] / first_seconds, 3),
             })
             say(f"NER floor (spaCy NER alone, {workers} processes, {measured['paragraphs']} paragraphs): "

@@ -31,6 +31,7 @@ from quotewire.attribution import FEMALE_FIRST_NAMES, MALE_FIRST_NAMES, NAME_SUF
 from quotewire.document import ArticleStructure, Mention, Paragraph
 from quotewire.literals import find_literals
 from quotewire.settings import DEFAULT_SPACY_MODEL, FALLBACK_SPACY_MODELS
+from quotewire.stage_clock import StageClock
 
 # ---------------------------------------------------------------------------------------------
 # Loading the model
@@ -179,19 +180,23 @@ def mentions_in_paragraph(doc: Doc, paragraph: Paragraph, offset: int = 0) -> li
     ]
 
 
-def recognise(nlp: Language, articles: Sequence[ArticleStructure], batch_size: int = 256) -> list[list[Mention]]:
+def recognise(nlp: Language, articles: Sequence[ArticleStructure], batch_size: int = 256,
+              clock: StageClock | None = None) -> list[list[Mention]]:
     """NER mentions of each article, with canonical names; one list per article, in text order.
 
     All paragraphs of all articles go through one ``nlp.pipe`` stream so spaCy batches across
     article boundaries (short articles would otherwise make tiny, slow batches). A paragraph
     over NER_CHUNK_CHARS goes in pieces cut at sentence ends (see chunk_bounds).
     """
+    clock = clock or StageClock()
     found: list[list[Mention]] = [[] for _ in articles]
     limit = min(NER_CHUNK_CHARS, nlp.max_length)
-    docs = nlp.pipe(ner_stream(articles, limit), as_tuples=True, batch_size=batch_size)
-    for doc, (article_index, paragraph, offset) in docs:
-        found[article_index].extend(mentions_in_paragraph(doc, paragraph, offset))
-    return [resolve_mentions(mentions, article) for mentions, article in zip(found, articles)]
+    with clock("ner"):
+        docs = nlp.pipe(ner_stream(articles, limit), as_tuples=True, batch_size=batch_size)
+        for doc, (article_index, paragraph, offset) in docs:
+            found[article_index].extend(mentions_in_paragraph(doc, paragraph, offset))
+    with clock("entities"):
+        return [resolve_mentions(mentions, article) for mentions, article in zip(found, articles)]
 
 
 def resolve_mentions(mentions: Sequence[Mention], article: ArticleStructure) -> list[Mention]:

@@ -42,6 +42,7 @@ from quotewire.discover import discover
 from quotewire.document import DecodedDocument, Rejection
 from quotewire.settings import Settings
 from quotewire.sources import DocumentRef, read_documents, read_documents_again
+from quotewire.stage_clock import StageClock
 from quotewire.store import PART_TABLES, Staging, Warehouse, part_name_for
 from quotewire.tables import article_tables, to_table
 
@@ -102,6 +103,7 @@ class BatchResult:
     rejects: list[Rejection]
     rows: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    stage_seconds: dict[str, float] = field(default_factory=dict)  # read, structure, ner, ... (StageClock)
     worker: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")  # who analysed it
 
 
@@ -217,26 +219,28 @@ def _read_batch(batch: list[ArticleToAnalyse], max_file_bytes: int) -> tuple[lis
     return documents, rejects
 
 
-def _tabulate(nlp, documents: list[DecodedDocument], run_id: str, ingested_at: datetime) -> tuple[list[str], dict[str, pa.Table]]:
-    analysed = analyse_documents(nlp, documents)
-    return [a.article_id for a in analysed], article_tables(analysed, run_id, ingested_at)
+def _tabulate(nlp, documents: list[DecodedDocument], run_id: str, ingested_at: datetime,
+              clock: StageClock) -> tuple[list[str], dict[str, pa.Table]]:
+    analysed = analyse_documents(nlp, documents, clock)
+    with clock("tables"):
+        return [a.article_id for a in analysed], article_tables(analysed, run_id, ingested_at)
 
 
-def _tabulate_isolating_failures(nlp, documents: list[DecodedDocument], run_id: str, ingested_at: datetime
-                                 ) -> tuple[list[str], dict[str, pa.Table] | None, list[Rejection]]:
+def _tabulate_isolating_failures(nlp, documents: list[DecodedDocument], run_id: str, ingested_at: datetime,
+                                 clock: StageClock) -> tuple[list[str], dict[str, pa.Table] | None, list[Rejection]]:
     """Analyse and tabulate the batch in one go; should that fail, article by article, so one
     bad article is rejected with the error instead of taking its batch (and the run) down."""
     if not documents:
         return [], None, []
     try:
-        article_ids, tables = _tabulate(nlp, documents, run_id, ingested_at)
+        article_ids, tables = _tabulate(nlp, documents, run_id, ingested_at, clock)
         return article_ids, tables, []
     except Exception:
         log.exception("batch analysis failed; retrying article by article")
     article_ids, parts, rejects = [], [], []
     for document in documents:
         try:
-            ids, tables = _tabulate(nlp, [document], run_id, ingested_at)
+            ids, tables = _tabulate(nlp, [document], run_id, ingested_at, clock)
         except Exception as error:
             rejects.append(Rejection(document.source_path, "analysis_error",
                                      f"{type(error).__name__}: {error} "
@@ -255,20 +259,22 @@ def analyse_batch(batch: list[ArticleToAnalyse], staging: Staging, spacy_model: 
     """Worker side: read, analyse and write one batch's part files into the staging snapshot."""
     from quotewire.entities import load_nlp  # spaCy is imported by workers only
 
-    started = time.perf_counter()
+    started, clock = time.perf_counter(), StageClock()
     _allocate_arrow_with_malloc()
-    documents, rejects = _read_batch(batch, max_file_bytes)
+    with clock("read"):
+        documents, rejects = _read_batch(batch, max_file_bytes)
     article_ids, tables, analysis_rejects = _tabulate_isolating_failures(
-        load_nlp(spacy_model) if documents else None, documents, staging.run_id, ingested_at)
+        load_nlp(spacy_model) if documents else None, documents, staging.run_id, ingested_at, clock)
     rejects += analysis_rejects
     if tables is None:
-        return BatchResult(None, [], rejects, {}, time.perf_counter() - started)
+        return BatchResult(None, [], rejects, {}, time.perf_counter() - started, clock.as_dict())
     part_name = part_name_for(article_ids)
-    staging.write_part(tables, part_name)
+    with clock("write"):
+        staging.write_part(tables, part_name)
     rows = {name: tables[name].num_rows for name in PART_TABLES}
     del tables, documents
     _return_freed_memory()
-    return BatchResult(part_name, article_ids, rejects, rows, time.perf_counter() - started)
+    return BatchResult(part_name, article_ids, rejects, rows, time.perf_counter() - started, clock.as_dict())
 
 
 def _allocate_arrow_with_malloc() -> None:
@@ -352,9 +358,10 @@ def finish_ingest(plan: IngestPlan, warehouse: Warehouse, staging: Staging,
     staging.write_whole("rejects", to_table("rejects", reject_rows))
 
     staging.publish()
-    rows_added = Counter()
+    rows_added, batch_stages = Counter(), Counter()
     for result in results:
         rows_added.update(result.rows)
+        batch_stages.update(result.stage_seconds)
     return IngestSummary(
         run_id=plan.run_id, files_seen=plan.files_seen, articles_new=len(analysed_ids),
         articles_unchanged=len(plan.kept_article_ids),
@@ -363,7 +370,8 @@ def finish_ingest(plan: IngestPlan, warehouse: Warehouse, staging: Staging,
         published=True, seconds=(datetime.now(timezone.utc) - plan.started_at).total_seconds(),
         stage_seconds={"plan": plan.plan_seconds, "analyse": finish_started - plan.planned_at,
                        "finish": time.perf_counter() - finish_started,
-                       "batches_busy": sum(result.seconds for result in results)},  # summed over workers
+                       "batches_busy": sum(result.seconds for result in results),  # summed over workers
+                       **{f"batch_{stage}": seconds for stage, seconds in batch_stages.items()}},
         workers=sorted({result.worker for result in results}),
     )
 

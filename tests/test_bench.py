@@ -71,6 +71,23 @@ def test_tree_memory_counts_child_processes():
     assert any(pid == child.pid for pid, _, _ in with_child.at_peak)
 
 
+def test_tree_memory_counts_the_cpu_time_children_spend_while_sampled():
+    busy = subprocess.Popen([sys.executable, "-c", "import time\nend = time.process_time() + 1.0\n"
+                             "while time.process_time() < end: pass\ntime.sleep(5)"])
+    idle = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(5)"])
+    try:
+        with TreeMemory(interval=0.05) as memory:
+            time.sleep(1.8)
+    finally:
+        for child in (busy, idle):
+            child.kill()
+            child.wait()
+    spent = memory.cpu_seconds_by_role()
+    # Both children count as "other" processes: only the busy one's second of CPU shows.
+    assert 0.5 < spent["other"] < 1.6
+    assert spent["flow process"] < 0.5
+
+
 def articles(n):
     return [SimpleNamespace(article_id=f"a{i:04d}") for i in range(n)]
 

@@ -48,6 +48,16 @@ def test_every_file_is_an_article_or_a_reject(settings):
     assert summary.rejects_by_reason == {rejects.column("reason")[0].as_py(): 1}
 
 
+def test_the_summary_says_where_the_batches_spent_their_time(settings):
+    summary = ingest_serially(settings)
+    stages = summary.stage_seconds
+    inside = {name: seconds for name, seconds in stages.items() if name.startswith("batch_")}
+    assert set(inside) == {"batch_read", "batch_structure", "batch_ner", "batch_entities", "batch_quotes",
+                           "batch_tables", "batch_write"}
+    assert all(seconds > 0 for seconds in inside.values())
+    assert sum(inside.values()) <= stages["batches_busy"]  # the stages lie inside the batches
+
+
 def test_ids_and_rows_do_not_depend_on_batch_size(settings, tmp_path):
     ingest_serially(settings)
     other = settings.with_overrides(warehouse_dir=tmp_path / "other", batch_size=50)

@@ -25,7 +25,7 @@ from quotewire.report import run_report_markdown
 from quotewire.runners import make_task_runner, release_workers
 from quotewire.settings import Settings
 from quotewire.store import Staging, Warehouse
-from quotewire.tasks import analyse_batch_task
+from quotewire.tasks import BatchArticles, analyse_batch_task
 
 
 def _settings(raw_dir: str | None, warehouse_dir: str | None) -> Settings:
@@ -47,7 +47,7 @@ def ingest(raw_dir: str | None = None, warehouse_dir: str | None = None, show_pr
 
     def analyse_batches_as_tasks(plan: ingest_steps.IngestPlan, staging: Staging) -> list:
         futures = analyse_batch_task.map(
-            plan.batches, unmapped(staging), unmapped(settings.spacy_model),
+            [BatchArticles(batch) for batch in plan.batches], unmapped(staging), unmapped(settings.spacy_model),
             unmapped(settings.max_file_bytes), unmapped(plan.started_at),
         )
         batch_sizes = {future.task_run_id: len(batch) for future, batch in zip(futures, plan.batches)}

@@ -32,6 +32,9 @@ def prepare_worker(spacy_model: str, ready) -> None:
     left for the batch to raise with its own message (an initializer that raises breaks the
     whole pool without one)."""
     try:
+        from quotewire.pandas_guard import keep_pandas_out
+
+        keep_pandas_out()
         import quotewire.ingest  # noqa: F401  (what every batch runs)
         from quotewire import analyse
         from quotewire.entities import load_nlp

@@ -50,3 +50,19 @@ def test_a_runner_sends_its_pool_nowhere_when_pickled():
 def test_a_batch_runs_here_outside_a_flow_with_a_pool():
     """On Dask, or with one worker, the task itself does the work: no pool to hand it to."""
     assert runners.run_batch(os.getpid) == os.getpid()
+
+
+def test_prefect_looks_for_futures_in_a_batch_parameter_without_walking_its_articles():
+    from prefect.utilities.collections import visit_collection
+
+    from quotewire.ingest import ArticleToAnalyse
+    from quotewire.tasks import BatchArticles
+
+    ref = None  # the file ref does not matter here
+    batch = BatchArticles([ArticleToAnalyse("a1", "sha", ref), ArticleToAnalyse("a2", "sha2", ref)])
+    visited = []
+    visit_collection([batch, unwrapped := [ArticleToAnalyse("a3", "sha3", ref)]], visit_fn=visited.append,
+                     return_data=False)
+    assert batch in visited and not any(v is batch.articles[0] for v in visited)
+    assert any(v is unwrapped[0] for v in visited)  # what a plain list of articles would cost
+    assert len(batch) == 2 and "2 articles" in repr(batch)

@@ -43,3 +43,23 @@ def test_an_error_in_a_worker_is_raised_in_the_caller():
     with WorkerPool(1, "no-such-model", start_now=False) as pool:
         with pytest.raises(ZeroDivisionError):
             pool.run(divmod, 1, 0)
+
+
+def _pandas_imported() -> bool:
+    import sys
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = f"/tmp/quotewire-pandas-guard-{os.getpid()}.parquet"
+    pq.write_table(pa.table({"a": [1, 2]}), path)  # pyarrow looks for pandas on the way
+    try:
+        return pq.read_table(path).num_rows == 2 and "pandas" in sys.modules
+    finally:
+        os.remove(path)
+
+
+@pytest.mark.slow
+def test_workers_write_and_read_parquet_without_importing_pandas():
+    with WorkerPool(1, "no-such-model", start_now=False) as pool:
+        assert pool.run(_pandas_imported) is False

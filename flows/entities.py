@@ -313,6 +313,7 @@ def strip_leading_titles(tokens: list[str]) -> list[str]:
     return tokens
 
 
+@lru_cache(maxsize=65536)  # pure, and an article names the same things again and again
 def clean_form(text: str, label: str) -> str:
     """The mention as a name: whitespace normalised; for people possessive and titles removed,
     for other names a leading 'the' removed.
@@ -347,6 +348,7 @@ def drop_org_possessives(forms: Sequence[str]) -> list[str]:
     ]
 
 
+@lru_cache(maxsize=65536)
 def name_key(form: str) -> NameKey:
     """What two spellings of one name share: casefolded tokens without trailing periods."""
     return tuple(token.strip(QUOTE_MARKS).casefold().rstrip(".") or token for token in form.split())
@@ -367,6 +369,11 @@ def expands_acronym(acronym: NameKey, full: NameKey) -> bool:
     return len(full) >= 2 and letters in (initials(full, True), initials(full, False))
 
 
+def most_common_form(forms: Sequence[str]) -> str:
+    """The spelling used most; a tie goes to the one seen first."""
+    return forms[0] if len(forms) == 1 else Counter(forms).most_common(1)[0][0]
+
+
 def majority_label(labels: Sequence[str]) -> str:
     """Most frequent label; a tie goes to the label seen first (Counter keeps insertion order)."""
     return Counter(labels).most_common(1)[0][0]
@@ -374,6 +381,8 @@ def majority_label(labels: Sequence[str]) -> str:
 
 def labels_in_the_running(labels: Sequence[str]) -> frozenset[str]:
     """Every label with the top count: a name tagged PERSON once and ORG once may be either."""
+    if len(labels) == 1:  # most names: no counting needed
+        return frozenset(labels)
     counts = Counter(labels)
     top = max(counts.values())
     return frozenset(label for label, count in counts.items() if count == top)
@@ -553,16 +562,18 @@ def canonicalise(mentions: Sequence[Mention], text: str | None = None) -> list[M
             cluster_labels[root].append("PERSON" if person_surname else mention.label)
 
     def cluster_label(root: NameKey) -> str:
+        if len(set(cluster_labels[root])) == 1:  # most things: one label, nothing to weigh
+            return cluster_labels[root][0]
         counts = Counter(cluster_labels[root])
         top = max(counts.values())
         tied = [label for label, count in counts.items() if count == top]
         own = majority_label(labels_by_key[root])
         return own if own in tied else tied[0]
 
-    display = {root: Counter(forms_by_key[root]).most_common(1)[0][0] for root in cluster_labels}
+    display = {root: most_common_form(forms_by_key[root]) for root in cluster_labels}
     label_of = {root: cluster_label(root) for root in cluster_labels}
     return [
-        replace(mention, name=form) if root is None else replace(mention, name=display[root], label=label_of[root])
+        mention.renamed(form) if root is None else mention.renamed(display[root], label_of[root])
         for mention, form, root in zip(mentions, forms, roots)
     ]
 
@@ -814,6 +825,7 @@ def match_aliases(mentions: Sequence[Mention], article: ArticleStructure) -> lis
     return sorted([*mentions, *added], key=lambda m: m.start)
 
 
+@lru_cache(maxsize=65536)  # an article names the same few things in many rows
 def entity_id(name: str) -> str:
     """Stable id of a canonical name, equal across articles: sha1 of the casefolded,
     whitespace-normalised name, first 16 hex digits."""

@@ -16,7 +16,7 @@ _WORD = re.compile(r"\w+(?:['’]\w+)*")
 
 def word_count(text: str) -> int:
     """Words as analysts count them: "doesn't" is one word, punctuation is none."""
-    return len(_WORD.findall(text))
+    return _WORD.subn("", text)[1]  # counts without building the list of words findall would
 
 
 def parse_published_at(value: str | None) -> datetime | None:

@@ -550,3 +550,15 @@ def test_a_public_body_cut_at_for_the_is_one_organisation():
     names = [m.name for m in resolve_mentions(raw, article) if m.label == "ORG"]
     assert "Court of Appeals for the Ninth Circuit" in names
     assert "Veldt Research" in names and "Daily Ledger" in names  # a pollster for a paper stays two
+
+
+def test_a_renamed_mention_keeps_every_other_field():
+    from dataclasses import fields, replace
+
+    from quotewire.document import Mention
+
+    mention = Mention(start=3, end=8, text="Roe's", label="ORG", name="Roe's", paragraph_position=2)
+    assert mention.renamed("Ann Roe") == replace(mention, name="Ann Roe")
+    assert mention.renamed("Ann Roe", "PERSON") == replace(mention, name="Ann Roe", label="PERSON")
+    # a field added to Mention must be carried over by renamed() too
+    assert {f.name for f in fields(Mention)} == {"start", "end", "text", "label", "name", "paragraph_position"}

@@ -3,7 +3,7 @@ slices out exactly the stored text (the contract every table relies on)."""
 
 from __future__ import annotations
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from quotewire.decode import decode_bytes
@@ -105,3 +105,22 @@ def test_dense_quote_marks_give_sound_quotes(text):
     structure = parse_article(text)
     assert_paragraphs_sound(structure)
     assert_quotes_sound(structure, extract_quotes(structure, []))
+
+
+CUE_PIECES = ["said", "SAID", "Says", "ſays", "aſked", "İnsisted", "ınsisted", "\u212anew", "according to",
+              "According  to", "in the words of", "put it", "puts it", "went on", "goes", "on", "told", "x",
+              "'", "’", "_", "1", ",", "\n", "é", "said's", "unsaid", "saidx"]
+cue_texts = st.lists(st.one_of(st.sampled_from(CUE_PIECES), words), max_size=40).flatmap(
+    lambda parts: st.sampled_from(["", " "]).map(lambda glue: glue.join(parts)))
+
+
+@EXAMPLES
+@example("He ſays so; İnsisted, and \u212anew: according to them", 3, 60)
+@example("unsaid said", 2, 11)  # starting inside a word
+@given(cue_texts, st.integers(0, 500), st.integers(0, 500))
+def test_cues_found_by_word_lookup_are_the_cue_patterns_matches(text, start, end):
+    from quotewire.attribution import CUE_PATTERN, cue_matches
+
+    start, end = min(start, len(text)), min(max(start, end), len(text))
+    found = [(m.start(), m.end(), m.group()) for m in cue_matches(text, start, end)]
+    assert found == [(m.start(), m.end(), m.group()) for m in CUE_PATTERN.finditer(text, start, end)]

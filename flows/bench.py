@@ -7,21 +7,25 @@ Steps, all in one invocation and on the same articles:
 1. The first N article files of the corpora (sorted paths, recursive; README files skipped)
    are hard-linked (copied across filesystems) into a temporary raw dir, under
    ``raw/<corpus name>/...``; the warehouse is temporary too.
-2. Prefect start-up: as ``quotewire run`` (``runners.one_off_run``), a temporary Prefect
+2. The NER floor, a first time: the non-blank paragraphs the run will analyse (its plan,
+   each article read and parsed, as ``recognise`` gets them) through the same model from
+   ``load_nlp`` alone, in a fresh process that loads the model and forks K children; each
+   runs ``nlp.pipe`` over its share and returns only a count. Nothing comes back but
+   counts, so this is the strictest floor (spaCy's own ``n_process`` ships every Doc back
+   to the parent and is slower). The model load is not timed.
+3. Prefect start-up: as ``quotewire run`` (``runners.one_off_run``), a temporary Prefect
    server is started unless PREFECT_API_URL names one, the local worker processes start
    meanwhile (imports, model load), and once the server answers a no-op flow runs. Timed on
    its own: it is fixed cost, not throughput. ``workers_ready_s`` says when the workers
-   were ready; what exceeds Prefect's start-up counts in run 1. The floor's model load is
-   outside its timing too.
-3. Run 1: the ``pipeline`` flow with K workers, timed by stage (scan/plan, analysis batches,
-   finish/publish, models), with the peak memory of the whole process tree sampled from
-   /proc (this process, the Prefect server, every worker).
-4. Run 2: the same flow over the unchanged raw dir (must parse nothing).
-5. The NER floor: the paragraphs run 1 published (non-blank ones, as ``recognise`` sends
-   them) through the same model from ``load_nlp`` alone, split over K forked processes that
-   each run ``nlp.pipe`` over their share and return only a count. The model is loaded
-   before the fork and nothing comes back but counts, so this is the strictest floor (spaCy's
-   own ``n_process`` ships every Doc back to the parent and is slower).
+   were ready; what exceeds Prefect's start-up counts in run 1.
+4. Run 1: the ``pipeline`` flow with K workers, timed by stage (plan, analysis batches and,
+   summed over the workers, the stages inside them, finish/publish, models), with the peak
+   memory of the whole process tree and the CPU time of each kind of process in it, sampled
+   from /proc (this process, the Prefect server, every worker).
+5. Run 2: the same flow over the unchanged raw dir (must parse nothing).
+6. The NER floor again, over the paragraphs run 1 published (the same ones: checked). The
+   ratio compares run 1 with the mean of the two floors, since this machine's speed drifts
+   by several per cent within minutes.
 
 ``pipeline_articles_per_s`` excludes Prefect start-up (the fair comparison);
 ``pipeline_articles_per_s_with_startup`` includes it. The last line printed is one JSON object.
@@ -38,6 +42,8 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from quotewire.analyse import NER_BATCH_SIZE  # the floor batches paragraphs as the pipeline does
@@ -245,9 +251,38 @@ def published_paragraphs(warehouse_dir: Path) -> list[str]:
     return [t for t in table.column("text").to_pylist() if t.strip()]
 
 
-def ner_floor(texts: list[str], model: str, workers: int) -> dict:
-    """Seconds for the NER-only pipeline load_nlp gives (en_core_web_sm's ner carries its own tok2vec) over ``texts`` with ``workers`` processes (model load excluded)."""
+def planned_paragraphs(raw_dir: Path, warehouse_dir: Path) -> list[str]:
+    """The non-blank paragraphs a run over ``raw_dir`` will analyse, found before it as its
+    workers will find them: its plan, each planned article read and parsed."""
+    from quotewire.ingest import plan_ingest
+    from quotewire.settings import Settings
+    from quotewire.sources import read_documents_again
+    from quotewire.store import Warehouse
+    from quotewire.structure import parse_article
+
+    settings = Settings().with_overrides(raw_dir=raw_dir, warehouse_dir=warehouse_dir)
+    texts = []
+    for batch in plan_ingest(settings, Warehouse(warehouse_dir)).batches:
+        for read in read_documents_again([article.primary for article in batch], settings.max_file_bytes):
+            if hasattr(read, "text"):  # a Rejection has none
+                texts += [p.text for p in parse_article(read.text).paragraphs if p.text.strip()]
+    return texts
+
+
+def ner_floor(paragraphs: Callable[[], list[str]], model: str, workers: int) -> dict:
+    """Seconds for the NER-only pipeline load_nlp gives (en_core_web_sm's ner carries its own
+    tok2vec) over the texts ``paragraphs()`` returns, with ``workers`` processes (model load
+    excluded). Measured in a fresh process, which also gathers the texts: this one never
+    holds spaCy, its model or the corpus while it runs the flow."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as executor:
+        return executor.submit(_measure_floor, paragraphs, model, workers).result()
+
+
+def _measure_floor(paragraphs: Callable[[], list[str]], model: str, workers: int) -> dict:
     global _FLOOR_NLP
+    texts = paragraphs()
     from quotewire.entities import load_nlp
 
     _FLOOR_NLP = load_nlp(model)
@@ -325,6 +360,13 @@ def bench(corpora: list[Path], limit: int | None, workers: int, keep: Path | Non
         n = len(files)
         say(f"bench: {n} articles from {', '.join(map(str, corpora))}, {workers} workers, in {workdir}")
         load_before = os.getloadavg()[0]
+        if floor:
+            from quotewire.settings import Settings
+
+            model = Settings().spacy_model
+            floor_before = ner_floor(partial(planned_paragraphs, raw_dir, warehouse_dir), model, workers)
+            say(f"NER floor before the pipeline ({workers} processes, {floor_before['paragraphs']} paragraphs): "
+                f"{floor_before['seconds']:.1f} s")
 
         from quotewire.runners import one_off_run
 
@@ -377,19 +419,25 @@ def bench(corpora: list[Path], limit: int | None, workers: int, keep: Path | Non
             "models_s": round(first["models"]["seconds"], 2),
         }
         if floor:
-            from quotewire.settings import Settings
-
-            texts = published_paragraphs(warehouse_dir)
-            measured = ner_floor(texts, Settings().spacy_model, workers)
+            floor_after = ner_floor(partial(published_paragraphs, warehouse_dir), model, workers)
+            if floor_before["paragraphs"] != floor_after["paragraphs"]:
+                raise RuntimeError(f"the run published {floor_after['paragraphs']} paragraphs, its plan had "
+                                   f"{floor_before['paragraphs']}: the two floors measured different work")
+            # The machine's speed drifts by several per cent within minutes: the floor is
+            # measured on either side of the run and their mean is the one compared.
+            floor_seconds = (floor_before["seconds"] + floor_after["seconds"]) / 2
             report.update({
-                "floor_s": round(measured["seconds"], 2),
-                "floor_articles_per_s": round(n / measured["seconds"], 2),
-                "floor_paragraphs": measured["paragraphs"],
-                "floor_cpu_s": round(measured["cpu_seconds"], 1),
-                "ratio": round(measured["seconds"] / first_seconds, 3),
+                "floor_s": round(floor_seconds, 2),
+                "floor_before_s": round(floor_before["seconds"], 2),
+                "floor_after_s": round(floor_after["seconds"], 2),
+                "floor_articles_per_s": round(n / floor_seconds, 2),
+                "floor_paragraphs": floor_after["paragraphs"],
+                "floor_cpu_s": round((floor_before["cpu_seconds"] + floor_after["cpu_seconds"]) / 2, 1),
+                "ratio": round(floor_seconds / first_seconds, 3),
             })
-            say(f"NER floor (spaCy NER alone, {workers} processes, {measured['paragraphs']} paragraphs): "
-                f"{measured['seconds']:.1f} s, {report['floor_articles_per_s']:.1f} articles/s; "
+            say(f"NER floor (spaCy NER alone, {workers} processes, {floor_after['paragraphs']} paragraphs): "
+                f"{floor_before['seconds']:.1f} s before the run, {floor_after['seconds']:.1f} s after, mean "
+                f"{floor_seconds:.1f} s = {report['floor_articles_per_s']:.1f} articles/s; "
                 f"pipeline / floor = {report['ratio']:.3f}")
         report["load_average_before"] = round(load_before, 2)
         report["load_average_after"] = round(os.getloadavg()[0], 2)

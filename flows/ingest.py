@@ -30,7 +30,6 @@ import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Callable
 
 import pyarrow as pa
@@ -273,18 +272,18 @@ def analyse_batch(batch: list[ArticleToAnalyse], staging: Staging, spacy_model: 
         staging.write_part(tables, part_name)
     rows = {name: tables[name].num_rows for name in PART_TABLES}
     del tables, documents
-    _return_freed_memory()
+    return_freed_memory()
     return BatchResult(part_name, article_ids, rejects, rows, time.perf_counter() - started, clock.as_dict())
 
 
 def _allocate_arrow_with_malloc() -> None:
     """Arrow's default allocator (jemalloc or mimalloc) keeps the pages a batch's tables
-    freed; through malloc, _return_freed_memory hands them back too."""
+    freed; through malloc, return_freed_memory hands them back too."""
     if pa.default_memory_pool().backend_name != "system":
         pa.set_memory_pool(pa.system_memory_pool())
 
 
-def _return_freed_memory() -> None:
+def return_freed_memory() -> None:
     """Hand the heap a batch freed back to the OS, so a long-lived worker's RSS stays flat
     (glibc keeps freed arenas otherwise). A no-op where there is no glibc."""
     try:

@@ -176,3 +176,22 @@ def test_models_are_rebuilt_only_when_the_snapshot_or_the_sql_is_newer(tmp_path)
     touch(settings.warehouse_dir / "parquet", now - 2_000_000_000)
     touch(sql / "marts" / "m.sql", now)  # an edited model
     assert not models_are_current(settings)
+
+
+@pytest.mark.slow
+def test_the_floor_before_the_run_gets_the_paragraphs_the_run_publishes(tmp_path):
+    from quotewire.bench import planned_paragraphs, published_paragraphs
+
+    raw = tmp_path / "raw"
+    (raw / "wire").mkdir(parents=True)
+    (raw / "wire" / "a.txt").write_text(f"Bridge opens\n\n{BODY}\nTraffic will be light.\n\n\n")
+    (raw / "wire" / "copy-of-a.txt").write_text(f"Bridge opens\n\n{BODY}\nTraffic will be light.\n\n\n")
+    (raw / "wire" / "b.txt").write_text("Budget passes\n\nThe council voted 7-2.\n")
+    (raw / "wire" / "empty.txt").write_text("")
+    settings = Settings().with_overrides(raw_dir=raw, warehouse_dir=tmp_path / "warehouse")
+
+    planned = planned_paragraphs(raw, settings.warehouse_dir)
+    ingest_serially(settings)
+    published = published_paragraphs(settings.warehouse_dir)
+    assert sorted(planned) == sorted(published)
+    assert len(published) == 5 and "Traffic will be light." in published  # duplicate once, blanks and empty file none

@@ -32,12 +32,28 @@ class AnalysedArticle:
 NER_BATCH_SIZE = 32
 
 # spaCy keeps a string and a lexeme for every new word it meets. In a memory zone they are
-# freed after each batch, which keeps a long-lived process flat, but every batch then makes
-# the lexemes of its rarer words again: about 4 % more NER time (median of paired runs, 1,500
-# BBC articles). Worker processes of a WorkerPool go without the zone and are replaced after
-# a number of batches instead (worker_pool.MAX_BATCHES_PER_WORKER); anywhere else (one
-# worker's threads, Dask workers, eval) keeps it.
-FREE_NEW_WORDS_AFTER_EACH_BATCH = True
+# freed when it ends, which keeps a long-lived process flat, but the words of the next batch
+# are then made again: with a zone per batch, about 4 % more NER time (median of paired runs,
+# 1,500 BBC articles). Worker processes of a WorkerPool, which only ever analyse batches, keep
+# one zone over several batches (worker_pool.FREE_NEW_WORDS_EVERY_BATCHES); anywhere else (one
+# worker's threads, Dask workers, eval) frees them after each batch.
+FREE_NEW_WORDS_EVERY_BATCHES = 1
+_words_zone = contextlib.ExitStack()  # the zone open across batches, when above 1
+_batches_in_zone = 0
+
+
+def _new_words_zone(nlp):
+    """The memory zone the next batch runs in: its own, or one it shares with the batches
+    before it, which ends (freeing their words) every FREE_NEW_WORDS_EVERY_BATCHES batches."""
+    global _batches_in_zone
+    if FREE_NEW_WORDS_EVERY_BATCHES <= 1:
+        return nlp.memory_zone()
+    if _batches_in_zone == 0 or _batches_in_zone >= FREE_NEW_WORDS_EVERY_BATCHES:
+        _words_zone.close()
+        _words_zone.enter_context(nlp.memory_zone())  # nothing of a batch outlives it but plain strings
+        _batches_in_zone = 0
+    _batches_in_zone += 1
+    return contextlib.nullcontext()
 
 
 def article_id_for(content_sha256: str) -> str:
@@ -57,8 +73,7 @@ def analyse_structures(nlp, structures: Sequence[ArticleStructure], clock: Stage
     from quotewire.entities import recognise  # here, so the main process of a run never imports spaCy
 
     clock = clock or StageClock()
-    zone = nlp.memory_zone() if FREE_NEW_WORDS_AFTER_EACH_BATCH else contextlib.nullcontext()
-    with zone:
+    with _new_words_zone(nlp):
         mentions_per_article = recognise(nlp, structures, batch_size=NER_BATCH_SIZE, clock=clock)
     with clock("quotes"):
         return [

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 
+import pytest
+
+from quotewire import analyse
 from quotewire.analyse import analyse_documents, outlet_from_path, quotes_in_text
 from quotewire.decode import decode_bytes
 
@@ -33,3 +37,30 @@ def test_batch_analysis_equals_one_by_one(nlp):
 def test_outlet_comes_from_the_first_folder():
     assert outlet_from_path("reuters/2024/a.txt") == "reuters"
     assert outlet_from_path("a.txt") is None
+
+
+class ZoneCountingNlp:
+    """Stands in for spaCy's Language: counts memory zones opened and closed."""
+
+    def __init__(self):
+        self.opened = self.closed = 0
+
+    @contextlib.contextmanager
+    def memory_zone(self):
+        self.opened += 1
+        try:
+            yield
+        finally:
+            self.closed += 1
+
+
+@pytest.mark.parametrize("every, batches, opened, closed", [(1, 5, 5, 5), (3, 7, 3, 2), (4, 4, 1, 0), (4, 5, 2, 1)])
+def test_new_words_are_freed_every_so_many_batches(monkeypatch, every, batches, opened, closed):
+    monkeypatch.setattr(analyse, "FREE_NEW_WORDS_EVERY_BATCHES", every)
+    monkeypatch.setattr(analyse, "_words_zone", contextlib.ExitStack())
+    monkeypatch.setattr(analyse, "_batches_in_zone", 0)
+    nlp = ZoneCountingNlp()
+    for _ in range(batches):
+        with analyse._new_words_zone(nlp):
+            assert nlp.opened - nlp.closed == 1  # every batch runs inside a zone
+    assert (nlp.opened, nlp.closed) == (opened, closed)  # the last shared zone stays open for the next batch

@@ -272,18 +272,18 @@ def analyse_batch(batch: list[ArticleToAnalyse], staging: Staging, spacy_model: 
         staging.write_part(tables, part_name)
     rows = {name: tables[name].num_rows for name in PART_TABLES}
     del tables, documents
-    return_freed_memory()
+    _return_freed_memory()
     return BatchResult(part_name, article_ids, rejects, rows, time.perf_counter() - started, clock.as_dict())
 
 
 def _allocate_arrow_with_malloc() -> None:
     """Arrow's default allocator (jemalloc or mimalloc) keeps the pages a batch's tables
-    freed; through malloc, return_freed_memory hands them back too."""
+    freed; through malloc, _return_freed_memory hands them back too."""
     if pa.default_memory_pool().backend_name != "system":
         pa.set_memory_pool(pa.system_memory_pool())
 
 
-def return_freed_memory() -> None:
+def _return_freed_memory() -> None:
     """Hand the heap a batch freed back to the OS, so a long-lived worker's RSS stays flat
     (glibc keeps freed arenas otherwise). A no-op where there is no glibc."""
     try:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from quotewire.models import query
+from quotewire.models import queries
 from quotewire.settings import Settings
 
 TOP_SPEAKERS = 15
@@ -109,13 +109,13 @@ order by articles.source_path, paragraphs.position
 def load_report_data(database_path: Path) -> ReportData:
     if not database_path.exists():
         return ReportData(notice=f"No warehouse database at {database_path}: run `quotewire run` first.")
+    top_speakers, quotes_by_month, entities, cooccurrence, speaker_quotes, paragraphs = (
+        rows for _, rows in queries(database_path, [TOP_SPEAKERS_SQL, QUOTES_BY_MONTH_SQL, ENTITIES_SQL,
+                                                    COOCCURRENCE_SQL, SPEAKER_QUOTES_SQL, PARAGRAPHS_SQL]))
     data = ReportData(
-        top_speakers=query(database_path, TOP_SPEAKERS_SQL)[1],
-        quotes_by_month=query(database_path, QUOTES_BY_MONTH_SQL)[1],
-        entities=query(database_path, ENTITIES_SQL)[1],
-        cooccurrence=query(database_path, COOCCURRENCE_SQL)[1],
-        speaker_quotes=[SpeakerQuote(*row) for row in query(database_path, SPEAKER_QUOTES_SQL)[1]],
-        paragraphs=[QuotedParagraph(*row) for row in query(database_path, PARAGRAPHS_SQL)[1]],
+        top_speakers=top_speakers, quotes_by_month=quotes_by_month, entities=entities, cooccurrence=cooccurrence,
+        speaker_quotes=[SpeakerQuote(*row) for row in speaker_quotes],
+        paragraphs=[QuotedParagraph(*row) for row in paragraphs],
     )
     if not (data.top_speakers or data.quotes_by_month or data.entities):
         return ReportData(notice="The warehouse holds no quotes or entities yet.")

@@ -346,6 +346,13 @@ def _export_parquet(connection: duckdb.DuckDBPyConnection, name: str, path: Path
 
 def query(database_path: Path, sql: str) -> tuple[list[str], list[tuple]]:
     """Runs ``sql`` against the published database, read-only: (column names, rows)."""
+    [result] = queries(database_path, [sql])
+    return result
+
+
+def queries(database_path: Path, sqls: list[str]) -> list[tuple[list[str], list[tuple]]]:
+    """(column names, rows) of each query, all from one read-only connection: one snapshot
+    of the database, and one attach (about 40 ms) instead of one per query."""
     if not database_path.exists():
         raise FileNotFoundError(f"no database at {database_path}: build the models first")
     # ATTACH from a fresh in-memory database rather than duckdb.connect(path): connect() reuses
@@ -353,10 +360,12 @@ def query(database_path: Path, sql: str) -> tuple[list[str], list[tuple]]:
     # *old*, replaced file, so it would silently answer from stale data.
     import duckdb
 
+    results = []
     with duckdb.connect(":memory:") as connection:
         connection.execute(f"attach '{sql_string_literal_body(str(database_path))}' as quotewire (read_only)")
         connection.execute("use quotewire")
-        cursor = connection.execute(sql)
-        if cursor.description is None:
-            return [], []
-        return [column[0] for column in cursor.description], cursor.fetchall()
+        for sql in sqls:
+            cursor = connection.execute(sql)
+            results.append(([], []) if cursor.description is None
+                           else ([column[0] for column in cursor.description], cursor.fetchall()))
+    return results

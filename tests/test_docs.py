@@ -153,3 +153,10 @@ def test_docs_command_writes_the_dictionary_to_out(tmp_path):
 def test_docs_command_prints_without_out(capsys):
     assert command_docs(argparse.Namespace(out=None)) == 0
     assert capsys.readouterr().out == data_dictionary_markdown(SQL_DIR)
+
+
+def test_queries_on_one_connection_answer_as_one_query_each(database):
+    from quotewire.models import queries
+
+    sqls = [example.sql for example in EXAMPLE_QUERIES]
+    assert queries(database, sqls) == [query(database, sql) for sql in sqls]

@@ -313,7 +313,7 @@ def strip_leading_titles(tokens: list[str]) -> list[str]:
     return tokens
 
 
-@lru_cache(maxsize=65536)  # pure, and an article names the same things again and again
+@lru_cache(maxsize=4096)  # pure, and an article names the same things again and again (bounded: workers live long)
 def clean_form(text: str, label: str) -> str:
     """The mention as a name: whitespace normalised; for people possessive and titles removed,
     for other names a leading 'the' removed.
@@ -348,7 +348,7 @@ def drop_org_possessives(forms: Sequence[str]) -> list[str]:
     ]
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=4096)
 def name_key(form: str) -> NameKey:
     """What two spellings of one name share: casefolded tokens without trailing periods."""
     return tuple(token.strip(QUOTE_MARKS).casefold().rstrip(".") or token for token in form.split())
@@ -825,7 +825,7 @@ def match_aliases(mentions: Sequence[Mention], article: ArticleStructure) -> lis
     return sorted([*mentions, *added], key=lambda m: m.start)
 
 
-@lru_cache(maxsize=65536)  # an article names the same few things in many rows
+@lru_cache(maxsize=4096)  # an article names the same few things in many rows
 def entity_id(name: str) -> str:
     """Stable id of a canonical name, equal across articles: sha1 of the casefolded,
     whitespace-normalised name, first 16 hex digits."""

@@ -254,18 +254,17 @@ def published_paragraphs(warehouse_dir: Path) -> list[str]:
 def planned_paragraphs(raw_dir: Path, warehouse_dir: Path) -> list[str]:
     """The non-blank paragraphs a run over ``raw_dir`` will analyse, found before it as its
     workers will find them: its plan, each planned article read and parsed."""
-    from quotewire.ingest import plan_ingest
+    from quotewire.ingest import _read_batch, plan_ingest  # the worker's own reading
     from quotewire.settings import Settings
-    from quotewire.sources import read_documents_again
     from quotewire.store import Warehouse
     from quotewire.structure import parse_article
 
     settings = Settings().with_overrides(raw_dir=raw_dir, warehouse_dir=warehouse_dir)
     texts = []
     for batch in plan_ingest(settings, Warehouse(warehouse_dir)).batches:
-        for read in read_documents_again([article.primary for article in batch], settings.max_file_bytes):
-            if hasattr(read, "text"):  # a Rejection has none
-                texts += [p.text for p in parse_article(read.text).paragraphs if p.text.strip()]
+        documents, _ = _read_batch(batch, settings.max_file_bytes)
+        for document in documents:
+            texts += [p.text for p in parse_article(document.text).paragraphs if p.text.strip()]
     return texts
 
 

@@ -50,6 +50,7 @@ from quotewire.analyse import NER_BATCH_SIZE  # the floor batches paragraphs as 
 from quotewire.discover import article_format, is_hidden
 
 SAMPLE_SECONDS = 0.2
+FULL_SAMPLE_EVERY = 5  # samples: which processes, and their CPU (see TreeMemory.sample)
 PSS_EVERY = 50  # samples: reading PSS costs ~5 ms of CPU per 300 MB process (see _pss_kb)
 
 
@@ -168,23 +169,30 @@ class TreeMemory:
         self.own_cpu_seconds = 0.0  # this sampler's thread: counted apart from the flow process
         self._cpu_at_start: dict[int, float] | None = None
         self._cpu_last: dict[int, tuple[str, float]] = {}
+        self._pids: list[int] = []
         self.timeline: list | None = [] if os.environ.get("QUOTEWIRE_BENCH_TIMELINE") else None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def sample(self) -> None:
+    def sample(self, full: bool = False) -> None:
+        """RSS of every process of the tree; every FULL_SAMPLE_EVERY samples (and when
+        ``full``) also which processes that is and their CPU times: walking the tree costs
+        most of a sample, ~4 ms, and the sampler's CPU is taken from the run it measures."""
         me = os.getpid()
-        pids = [me, *_children(me)]
-        per_process = [(pid, _rss_kb(pid)) for pid in pids]
-        cpu = {pid: _cpu_seconds(pid) for pid in pids}
-        if self._cpu_at_start is None:
-            self._cpu_at_start = cpu
-        for pid, seconds in cpu.items():
-            role = self._cpu_last[pid][0] if pid in self._cpu_last else _role(pid, me)
-            self._cpu_last[pid] = (role, seconds)
+        full = full or self.samples % FULL_SAMPLE_EVERY == 0
+        if full:
+            self._pids = [me, *_children(me)]
+        per_process = [(pid, _rss_kb(pid)) for pid in self._pids]
+        if full:
+            cpu = {pid: _cpu_seconds(pid) for pid in self._pids}
+            if self._cpu_at_start is None:
+                self._cpu_at_start = cpu
+            for pid, seconds in cpu.items():
+                role = self._cpu_last[pid][0] if pid in self._cpu_last else _role(pid, me)
+                self._cpu_last[pid] = (role, seconds)
         rss = sum(r for _, r in per_process)
         if self.samples % PSS_EVERY == 0:
-            self.peak_pss_kb = max(self.peak_pss_kb, sum(_pss_kb(pid) for pid in pids))
+            self.peak_pss_kb = max(self.peak_pss_kb, sum(_pss_kb(pid) for pid in self._pids))
         self.samples += 1
         if self.timeline is not None:
             self.timeline.append((round(time.perf_counter(), 2), rss // 1024, len(per_process)))
@@ -194,7 +202,7 @@ class TreeMemory:
 
     def cpu_seconds_by_role(self) -> dict[str, float]:
         """CPU time each kind of process used while sampled (a process that exited between two
-        samples loses its last 0.2 s at most)."""
+        full samples loses its last second at most)."""
         spent: dict[str, float] = {}
         for pid, (role, seconds) in self._cpu_last.items():
             spent[role] = spent.get(role, 0.0) + seconds - (self._cpu_at_start or {}).get(pid, 0.0)
@@ -209,14 +217,14 @@ class TreeMemory:
         self.own_cpu_seconds = time.thread_time() - started
 
     def __enter__(self) -> "TreeMemory":
-        self.sample()
+        self.sample(full=True)
         self._thread.start()
         return self
 
     def __exit__(self, *exc) -> None:
         self._stop.set()
         self._thread.join()
-        self.sample()
+        self.sample(full=True)
 
 
 # --- the NER floor --------------------------------------------------------------------------

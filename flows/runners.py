@@ -15,8 +15,8 @@ Prefect task of each batch runs in one of ``workers`` threads of the flow's proc
 for the worker its batch went to (``run_batch``). ``quotewire run`` starts the pool before
 the flow, so the model loads while Prefect starts its server; a flow run started any other
 way (``serve``, tests) starts its workers with its first batches, so a run with nothing to
-analyse starts none. The pipeline flow and its ingest subflow share one pool (``duplicate``
-hands it on); the ingest flow lets the processes go once its batches are done.
+analyse starts none. Each flow run gets a duplicate of the runner, which shares the pool;
+the ingest step lets the processes go once its batches are done.
 
 Dask workers do run Prefect tasks, and report to the Prefect API the flow uses: a local
 cluster is handed its address (``share_api_with_workers``). Without that, a run on Prefect's
@@ -83,8 +83,8 @@ def one_off_run_settings() -> Iterator[None]:
 class LocalProcessTaskRunner(ThreadPoolTaskRunner):
     """Prefect's ThreadPoolTaskRunner, ``max_workers`` threads, whose batch tasks hand their
     analysis to a WorkerPool of as many processes (``run_batch``): the pool it was given,
-    else one it starts on entering and closes on leaving. Its duplicates (the runners of
-    subflows and of each flow run) share the pool."""
+    else one it starts on entering and closes on leaving. Its duplicates (Prefect gives each
+    flow run one) share the pool."""
 
     def __init__(self, max_workers: int, pool: WorkerPool | None = None, spacy_model: str | None = None):
         super().__init__(max_workers=max_workers)

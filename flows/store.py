@@ -132,7 +132,7 @@ class Warehouse:
     def lock(self, wait: bool = False) -> Iterator[None]:
         """One run at a time per warehouse. The OS drops the lock when the process dies,
         so a killed run never leaves the warehouse locked. Re-entrant within a process, so
-        the pipeline flow can hold it across its ingest and build_models subflows."""
+        the pipeline flow can hold it across its ingest and model steps, which take it too."""
         self.root.mkdir(parents=True, exist_ok=True)
         key = self.root.resolve()
         if key in _LOCKS_HELD:

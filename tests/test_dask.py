@@ -85,8 +85,8 @@ def test_two_worker_processes_publish_the_same_rows(one_thread, raw, tmp_path):
     from quotewire.runners import make_task_runner
 
     summary = run(raw, tmp_path / "warehouse", make_task_runner("process", workers=2))
-    # The batches ran in worker processes, not in this one (a subflow once ignored the
-    # pipeline's runner and analysed everything in threads here).
+    # The batches ran in worker processes, not in this one (an ingest subflow once ignored
+    # the pipeline's runner and analysed everything in threads here).
     assert summary["ingest"]["workers"] and MAIN not in summary["ingest"]["workers"]
     assert_same_tables(one_thread, tmp_path / "warehouse")
 
@@ -113,8 +113,8 @@ def test_a_dask_cluster_publishes_the_same_rows(one_thread, raw, tmp_path):
 
 @pytest.mark.slow
 def test_workers_started_before_the_flow_serve_it_and_are_let_go_after(one_thread, raw, tmp_path):
-    """`quotewire run` starts its workers before Prefect; the pipeline and its ingest subflow
-    hand their batches to those very processes, which are let go once the batches are done;
+    """`quotewire run` starts its workers before Prefect; the pipeline flow hands its
+    batches to those very processes, which are let go once the batches are done;
     a later flow run on the same pool starts new ones."""
     from quotewire.runners import started_task_runner
 

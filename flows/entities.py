@@ -453,20 +453,27 @@ def fuller_names(
     may_be_person = "PERSON" in labels or labels <= WEAK_LABELS
     if key in definitions:
         candidates.add(definitions[key])
+    # This runs for every pair of names in an article: what depends on ``key`` alone is
+    # worked out once, outside the loop.
+    size = len(key)
+    is_org = "ORG" in labels
+    mislabelled = key in mislabelled_surnames
+    acronym = looks_like_acronym(forms[key])
     for other, other_labels in group_labels.items():
-        if len(other) <= len(key):
+        if len(other) <= size:
             continue
-        if may_be_person and "PERSON" in other_labels and is_subsequence(key, other):
-            candidates.add(other)  # surname, first name, or name without middle name
-        elif key in mislabelled_surnames and "PERSON" in other_labels and last_name_key(other) == key:
-            candidates.add(other)  # a surname NER tagged ORG ("Roe said" -> ORG)
-        if "ORG" in labels and "ORG" in other_labels and other[: len(key)] == key:
-            candidates.add(other)  # "BuzzFeed" -> "BuzzFeed News"
-        if "ORG" in labels and "ORG" in other_labels and other[-len(key):] == key:
-            candidates.add(other)  # "Security Council" -> "United Nations Security Council", "Times"
-        if "ORG" in labels and "ORG" in other_labels and abbreviates_head(key, other, forms[key]):
-            candidates.add(other)  # "U.N. Security Council" -> "United Nations Security Council"
-        if "PERSON" not in other_labels and looks_like_acronym(forms[key]) and expands_acronym(key, other):
+        other_is_person = "PERSON" in other_labels
+        if other_is_person:
+            if may_be_person and is_subsequence(key, other):
+                candidates.add(other)  # surname, first name, or name without middle name
+            elif mislabelled and last_name_key(other) == key:
+                candidates.add(other)  # a surname NER tagged ORG ("Roe said" -> ORG)
+        if is_org and "ORG" in other_labels and (
+                other[:size] == key  # "BuzzFeed" -> "BuzzFeed News"
+                or other[-size:] == key  # "Security Council" -> "United Nations Security Council", "Times"
+                or abbreviates_head(key, other, forms[key])):  # "U.N. Security Council" -> the same
+            candidates.add(other)
+        if not other_is_person and acronym and expands_acronym(key, other):
             candidates.add(other)  # "NAIJ", "US" -> "United States"
     return candidates
 

@@ -7,10 +7,12 @@ import json
 from pathlib import Path
 
 import pytest
+import spacy
 
 from quotewire import analyse
 from quotewire.analyse import analyse_documents, outlet_from_path, quotes_in_text
 from quotewire.decode import decode_bytes
+from quotewire.structure import parse_article
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLD = json.loads((Path(__file__).parent / "fixtures" / "sessions-immigration-judges.gold.json").read_text("utf-8"))
@@ -54,13 +56,24 @@ class ZoneCountingNlp:
             self.closed += 1
 
 
-@pytest.mark.parametrize("every, batches, opened, closed", [(1, 5, 5, 5), (3, 7, 3, 2), (4, 4, 1, 0), (4, 5, 2, 1)])
-def test_new_words_are_freed_every_so_many_batches(monkeypatch, every, batches, opened, closed):
+@pytest.mark.parametrize("every, batches, opened, closed", [(1, 5, 4, 4), (3, 7, 2, 1), (4, 5, 1, 0), (4, 6, 2, 1)])
+def test_new_words_are_freed_every_so_many_batches_after_the_first(monkeypatch, every, batches, opened, closed):
     monkeypatch.setattr(analyse, "FREE_NEW_WORDS_EVERY_BATCHES", every)
     monkeypatch.setattr(analyse, "_words_zone", contextlib.ExitStack())
     monkeypatch.setattr(analyse, "_batches_in_zone", 0)
     nlp = ZoneCountingNlp()
-    for _ in range(batches):
+    with analyse._new_words_zone(nlp):
+        assert nlp.opened == 0  # the model's first batch learns its words for good
+    for _ in range(batches - 1):
         with analyse._new_words_zone(nlp):
-            assert nlp.opened - nlp.closed == 1  # every batch runs inside a zone
+            assert nlp.opened - nlp.closed == 1  # every later batch runs inside a zone
     assert (nlp.opened, nlp.closed) == (opened, closed)  # the last shared zone stays open for the next batch
+
+
+def test_a_models_first_batch_keeps_its_words_and_a_later_batch_frees_its_new_ones(monkeypatch):
+    monkeypatch.setattr(analyse, "FREE_NEW_WORDS_EVERY_BATCHES", 1)
+    nlp = spacy.blank("en")  # a model of its own: the shared one has had its first batch
+    analyse.analyse_structures(nlp, [parse_article("Harbour news\n\nQuillfeather opened the pier.\n")])
+    analyse.analyse_structures(nlp, [parse_article("Harbour news\n\nBrambleworth closed the pier.\n")])
+    assert "Quillfeather" in nlp.vocab.strings
+    assert "Brambleworth" not in nlp.vocab.strings

@@ -33,39 +33,40 @@ class AnalysedArticle:
 NER_BATCH_SIZE = 32
 
 # spaCy keeps a string and a lexeme for every new word it meets. In a memory zone they are
-# freed when it ends, which keeps a long-lived process flat, but the words of the next batch
-# are then made again: with a zone per batch, about 4 % more NER time (median of paired runs,
-# 1,500 BBC articles). Worker processes of a WorkerPool, which only ever analyse batches, keep
-# one zone over several batches (worker_pool.FREE_NEW_WORDS_EVERY_BATCHES); anywhere else (one
-# worker's threads, Dask workers, eval) frees them after each batch.
-FREE_NEW_WORDS_EVERY_BATCHES = 1
-_words_zone = contextlib.ExitStack()  # the zone open across batches, when above 1
-_batches_in_zone = 0
+# freed when it ends, which keeps a long-lived process flat, but the words met after it are
+# then made again: with a zone per batch, about 4 % more NER time (median of paired runs,
+# 1,500 BBC articles). Worker processes of a WorkerPool, which only ever analyse batches,
+# share one zone over several thousand articles (worker_pool.FREE_NEW_WORDS_AFTER_ARTICLES);
+# anywhere else (one worker's threads, Dask workers, eval) each call of analyse_structures
+# frees its own (0 here).
+FREE_NEW_WORDS_AFTER_ARTICLES = 0
+_words_zone = contextlib.ExitStack()  # the zone open across calls, when above 0
+_articles_in_zone = 0
 
 # spaCy's tokenizer remembers how it split a word only outside a memory zone
 # (Tokenizer._save_cached), so inside one it splits every word again by its prefix, suffix
 # and infix rules: tokenising took 8.8 % of NER time in zones against 3.9 % outside (py-spy,
-# the same 300 BBC articles). The first batch a model analyses therefore runs outside any
-# zone: its words, the frequent ones every later batch meets again, stay in the vocabulary
-# and the tokenizer's cache for good; only the words new after it are freed.
+# the same 300 BBC articles). The first articles a model analyses therefore run outside any
+# zone: their words, the frequent ones every later article meets again, stay in the
+# vocabulary and the tokenizer's cache for good; only the words new after them are freed.
 _models_that_learnt_words: "weakref.WeakSet" = weakref.WeakSet()
 
 
-def _new_words_zone(nlp):
-    """The memory zone the next batch runs in: none for the first batch of ``nlp`` (see
-    above), then its own, or one it shares with the batches before it, which ends (freeing
-    their words) every FREE_NEW_WORDS_EVERY_BATCHES batches."""
-    global _batches_in_zone
+def _new_words_zone(nlp, articles: int):
+    """The memory zone the next ``articles`` are analysed in: none for the first call with
+    ``nlp`` (see above), then their own, or one shared with the calls before, which ends
+    (freeing their words) once FREE_NEW_WORDS_AFTER_ARTICLES articles have run in it."""
+    global _articles_in_zone
     if nlp not in _models_that_learnt_words:
         _models_that_learnt_words.add(nlp)
         return contextlib.nullcontext()
-    if FREE_NEW_WORDS_EVERY_BATCHES <= 1:
+    if FREE_NEW_WORDS_AFTER_ARTICLES <= 0:
         return nlp.memory_zone()
-    if _batches_in_zone == 0 or _batches_in_zone >= FREE_NEW_WORDS_EVERY_BATCHES:
+    if _articles_in_zone == 0 or _articles_in_zone >= FREE_NEW_WORDS_AFTER_ARTICLES:
         _words_zone.close()
         _words_zone.enter_context(nlp.memory_zone())  # nothing of a batch outlives it but plain strings
-        _batches_in_zone = 0
-    _batches_in_zone += 1
+        _articles_in_zone = 0
+    _articles_in_zone += articles
     return contextlib.nullcontext()
 
 
@@ -86,7 +87,7 @@ def analyse_structures(nlp, structures: Sequence[ArticleStructure], clock: Stage
     from quotewire.entities import recognise  # here, so the main process of a run never imports spaCy
 
     clock = clock or StageClock()
-    with _new_words_zone(nlp):
+    with _new_words_zone(nlp, len(structures)):
         mentions_per_article = recognise(nlp, structures, batch_size=NER_BATCH_SIZE, clock=clock)
     with clock("quotes"):
         return [

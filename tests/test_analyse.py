@@ -56,22 +56,22 @@ class ZoneCountingNlp:
             self.closed += 1
 
 
-@pytest.mark.parametrize("every, batches, opened, closed", [(1, 5, 4, 4), (3, 7, 2, 1), (4, 5, 1, 0), (4, 6, 2, 1)])
-def test_new_words_are_freed_every_so_many_batches_after_the_first(monkeypatch, every, batches, opened, closed):
-    monkeypatch.setattr(analyse, "FREE_NEW_WORDS_EVERY_BATCHES", every)
+@pytest.mark.parametrize("after, calls, opened, closed", [(0, 5, 4, 4), (1000, 5, 1, 0), (1000, 6, 2, 1), (500, 7, 3, 2)])
+def test_new_words_are_freed_after_so_many_articles_after_the_first_call(monkeypatch, after, calls, opened, closed):
+    monkeypatch.setattr(analyse, "FREE_NEW_WORDS_AFTER_ARTICLES", after)
     monkeypatch.setattr(analyse, "_words_zone", contextlib.ExitStack())
-    monkeypatch.setattr(analyse, "_batches_in_zone", 0)
+    monkeypatch.setattr(analyse, "_articles_in_zone", 0)
     nlp = ZoneCountingNlp()
-    with analyse._new_words_zone(nlp):
-        assert nlp.opened == 0  # the model's first batch learns its words for good
-    for _ in range(batches - 1):
-        with analyse._new_words_zone(nlp):
-            assert nlp.opened - nlp.closed == 1  # every later batch runs inside a zone
-    assert (nlp.opened, nlp.closed) == (opened, closed)  # the last shared zone stays open for the next batch
+    with analyse._new_words_zone(nlp, 250):
+        assert nlp.opened == 0  # the model's first articles learn their words for good
+    for _ in range(calls - 1):
+        with analyse._new_words_zone(nlp, 250):
+            assert nlp.opened - nlp.closed == 1  # every later call runs inside a zone
+    assert (nlp.opened, nlp.closed) == (opened, closed)  # the last shared zone stays open for the next call
 
 
 def test_a_models_first_batch_keeps_its_words_and_a_later_batch_frees_its_new_ones(monkeypatch):
-    monkeypatch.setattr(analyse, "FREE_NEW_WORDS_EVERY_BATCHES", 1)
+    monkeypatch.setattr(analyse, "FREE_NEW_WORDS_AFTER_ARTICLES", 0)
     nlp = spacy.blank("en")  # a model of its own: the shared one has had its first batch
     analyse.analyse_structures(nlp, [parse_article("Harbour news\n\nQuillfeather opened the pier.\n")])
     analyse.analyse_structures(nlp, [parse_article("Harbour news\n\nBrambleworth closed the pier.\n")])

@@ -7,6 +7,7 @@ import os
 import pyarrow.compute as pc
 import pytest
 
+from quotewire import ingest
 from quotewire.ingest import ingest_serially, plan_ingest
 from quotewire.settings import Settings
 from quotewire.store import Warehouse, WarehouseBusy
@@ -58,9 +59,10 @@ def test_the_summary_says_where_the_batches_spent_their_time(settings):
     assert sum(inside.values()) <= stages["batches_busy"]  # the stages lie inside the batches
 
 
-def test_ids_and_rows_do_not_depend_on_batch_size(settings, tmp_path):
+def test_ids_and_rows_do_not_depend_on_batch_or_chunk_size(settings, tmp_path, monkeypatch):
     ingest_serially(settings)
     other = settings.with_overrides(warehouse_dir=tmp_path / "other", batch_size=50)
+    monkeypatch.setattr(ingest, "TABULATE_CHUNK_ARTICLES", 1)  # one batch of two articles, in two chunks
     ingest_serially(other)
     for name, key in [("articles", "article_id"), ("paragraphs", "paragraph_id"), ("quotes", "quote_id"),
                       ("entities", "mention_id")]:

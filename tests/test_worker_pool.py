@@ -12,11 +12,11 @@ from quotewire.worker_pool import WorkerPool
 def _words_freed_every() -> int:
     from quotewire import analyse
 
-    return analyse.FREE_NEW_WORDS_EVERY_BATCHES
+    return analyse.FREE_NEW_WORDS_AFTER_ARTICLES
 
 
 def test_outside_a_worker_new_words_are_freed_after_each_batch():
-    assert _words_freed_every() == 1
+    assert _words_freed_every() == 0
 
 
 @pytest.mark.slow
@@ -24,7 +24,7 @@ def test_workers_keep_new_words_over_several_batches_and_are_replaced_after_thei
     # a model that does not exist: the worker still starts (the batch would report it)
     with WorkerPool(1, "no-such-model", start_now=False, max_batches_per_worker=2) as pool:
         first = [pool.run(os.getpid), pool.run(os.getpid)]
-        assert pool.run(_words_freed_every) > 1
+        assert pool.run(_words_freed_every) > 0
         third = pool.run(os.getpid)
     assert first[0] == first[1] != os.getpid()
     assert third not in first  # the first worker was replaced after its two batches

@@ -119,7 +119,7 @@ def accounting_problems(raw_paths: list[str], source_paths: list[str], reject_pa
     return problems
 
 
-def file_sha256(path: Path) -> str | None:
+def file_sha256(path: str | Path) -> str | None:
     digest = hashlib.sha256()
     try:
         with open(path, "rb") as handle:

@@ -61,7 +61,7 @@ def test_walk_is_sorted_recursive_and_accounts_for_every_file(tmp_path):
     assert reason(by_path[".git/config"]) == "unsupported_type"
     source = by_path["a/deeper/c.txt"]
     assert isinstance(source, SourceFile)
-    assert source.path == (tmp_path / "a" / "deeper" / "c.txt").absolute()
+    assert source.path == str((tmp_path / "a" / "deeper" / "c.txt").absolute())
     assert source.size_bytes == len(ARTICLE.encode())
 
 
@@ -93,7 +93,7 @@ def test_symlink_to_a_file_inside_the_root_is_its_own_source(tmp_path):
     found = outcomes(tmp_path)
     alias = found["alias.txt"]
     assert isinstance(alias, SourceFile) and isinstance(found["real.txt"], SourceFile)
-    assert alias.path == (tmp_path / "alias.txt").absolute()
+    assert alias.path == str((tmp_path / "alias.txt").absolute())
     document = read_source(alias, LIMIT)
     assert isinstance(document, DecodedDocument) and document.text == ARTICLE
 

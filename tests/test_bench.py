@@ -7,12 +7,13 @@ import os
 import subprocess
 import sys
 import time
+from functools import partial
 from types import SimpleNamespace
 
 import pytest
 
 from quotewire import analyse
-from quotewire.bench import TreeMemory, _split_by_chars, corpus_files, stage_raw
+from quotewire.bench import TreeMemory, _split_by_chars, corpus_files, ner_floor, stage_raw
 from quotewire.discover import discover
 from quotewire.ingest import MIN_BATCH_ARTICLES, ingest_serially, plan_batches
 from quotewire.settings import Settings
@@ -53,6 +54,14 @@ def test_floor_shares_are_contiguous_and_about_equal_in_characters():
     sizes = [sum(map(len, share)) for share in shares]
     assert len(shares) == 2 and abs(sizes[0] - sizes[1]) <= 50
     assert _split_by_chars(["x"], 4) == [["x"]]
+
+
+def test_ner_floor_counts_every_paragraph_once_whatever_the_processes():
+    texts = [f"Maria Lopez met the mayor of Madrid on day {day}." for day in range(70)]
+    alone = ner_floor(partial(list, texts), Settings().spacy_model, 1)
+    shared = ner_floor(partial(list, texts), Settings().spacy_model, 2)  # 64 pieces between two processes
+    assert alone["paragraphs"] == shared["paragraphs"] == 70
+    assert alone["entities"] == shared["entities"] >= 70
 
 
 def test_tree_memory_counts_child_processes():

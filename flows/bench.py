@@ -11,9 +11,9 @@ Steps, all in one invocation and on the same articles:
    each article read and parsed, as ``recognise`` gets them) through the same model from
    ``load_nlp`` alone, in a fresh process that loads the model and forks K children; they
    take pieces of the paragraphs as they finish the last, run ``nlp.pipe`` over each and
-   return only a count. Nothing comes back but
-   counts, so this is the strictest floor (spaCy's own ``n_process`` ships every Doc back
-   to the parent and is slower). The model load is not timed.
+   return only a count. Nothing comes back but counts, so this is the strictest floor
+   (spaCy's own ``n_process`` ships every Doc back to the parent and is slower). The model
+   load is not timed.
 3. Prefect start-up: as ``quotewire run`` (``runners.one_off_run``), a temporary Prefect
    server is started unless PREFECT_API_URL names one, the local worker processes start
    meanwhile (imports, model load), and once the server answers a no-op flow runs. Timed on

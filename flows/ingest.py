@@ -235,10 +235,13 @@ def _tabulate(nlp, documents: list[DecodedDocument], run_id: str, ingested_at: d
             article_ids += [a.article_id for a in analysed]
             chunks.append(article_tables(analysed, run_id, ingested_at))
         del analysed
-    if len(chunks) == 1:
-        return article_ids, chunks[0]
     with clock("tables"):
-        return article_ids, {name: pa.concat_tables([chunk[name] for chunk in chunks]) for name in chunks[0]}
+        return article_ids, _concatenated(chunks)
+
+
+def _concatenated(parts: list[dict[str, pa.Table]]) -> dict[str, pa.Table]:
+    """The part tables of several groups of articles as one (no copy: Arrow chains the chunks)."""
+    return {name: pa.concat_tables([part[name] for part in parts]) for name in PART_TABLES}
 
 
 def _tabulate_isolating_failures(nlp, documents: list[DecodedDocument], run_id: str, ingested_at: datetime,
@@ -266,7 +269,7 @@ def _tabulate_isolating_failures(nlp, documents: list[DecodedDocument], run_id: 
         parts.append(tables)
     if not parts:
         return [], None, rejects
-    return article_ids, {name: pa.concat_tables([t[name] for t in parts]) for name in PART_TABLES}, rejects
+    return article_ids, _concatenated(parts), rejects
 
 
 def analyse_batch(batch: list[ArticleToAnalyse], staging: Staging, spacy_model: str,

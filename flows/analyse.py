@@ -46,19 +46,24 @@ _articles_in_zone = 0
 # spaCy's tokenizer remembers how it split a word only outside a memory zone
 # (Tokenizer._save_cached), so inside one it splits every word again by its prefix, suffix
 # and infix rules: tokenising took 8.8 % of NER time in zones against 3.9 % outside (py-spy,
-# the same 300 BBC articles). The first articles a model analyses therefore run outside any
-# zone: their words, the frequent ones every later article meets again, stay in the
-# vocabulary and the tokenizer's cache for good; only the words new after them are freed.
-_models_that_learnt_words: "weakref.WeakSet" = weakref.WeakSet()
+# the same 300 BBC articles). A model's first KEEP_WORDS_OF_FIRST_ARTICLES articles therefore
+# run outside any zone: their words, the frequent ones every later article meets again, stay
+# in the vocabulary and fill the tokenizer's cache (spaCy caps it at 10,000 chunks; the
+# first 160 BBC articles hold that many distinct ones, the first 100 only 7,266); only the
+# words new after them are freed. Counted in articles, not calls, so the cache fills
+# whatever the size of the calls (ingest's chunks).
+KEEP_WORDS_OF_FIRST_ARTICLES = 250
+_articles_outside_zones: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # model -> articles
 
 
 def _new_words_zone(nlp, articles: int):
-    """The memory zone the next ``articles`` are analysed in: none for the first call with
-    ``nlp`` (see above), then their own, or one shared with the calls before, which ends
-    (freeing their words) once FREE_NEW_WORDS_AFTER_ARTICLES articles have run in it."""
+    """The memory zone the next ``articles`` are analysed in: none while the model is on its
+    first articles (see above), then their own, or one shared with the calls before, which
+    ends (freeing their words) once FREE_NEW_WORDS_AFTER_ARTICLES articles have run in it."""
     global _articles_in_zone
-    if nlp not in _models_that_learnt_words:
-        _models_that_learnt_words.add(nlp)
+    kept = _articles_outside_zones.get(nlp, 0)
+    if kept < KEEP_WORDS_OF_FIRST_ARTICLES:
+        _articles_outside_zones[nlp] = kept + articles
         return contextlib.nullcontext()
     if FREE_NEW_WORDS_AFTER_ARTICLES <= 0:
         return nlp.memory_zone()

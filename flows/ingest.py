@@ -52,7 +52,7 @@ def new_run_id(now: datetime) -> str:
     return f"{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ArticleToAnalyse:
     """One distinct content and the file it is read from (its other paths are in the plan)."""
 
@@ -137,7 +137,8 @@ def plan_ingest(settings: Settings, warehouse: Warehouse, now: datetime | None =
     rejects: list[Rejection] = []
     current_paths: dict[str, tuple[DocumentRef, str, int]] = {}
     files_seen = 0
-    for found in discover(settings.raw_dir, settings.max_file_bytes):
+    # read_documents below opens every file anyway: discover need not open each one first.
+    for found in discover(settings.raw_dir, settings.max_file_bytes, check_readable=False):
         files_seen += 1
         if isinstance(found, Rejection):
             rejects.append(found)
@@ -219,11 +220,12 @@ def _read_batch(batch: list[ArticleToAnalyse], max_file_bytes: int) -> tuple[lis
 
 
 # Articles analysed and made into Arrow rows at a time within a batch. Their Python objects
-# (structures, mentions, quotes, row dicts) take several times the memory of the Arrow rows:
-# a worker over four batches of 1,000 articles peaked at 253-268 MB in chunks of 250, 261-290
-# MB in one go, and rested at 214-220 MB instead of 243-252. NER still streams 250 articles'
-# paragraphs at a time, far more than one nlp.pipe batch.
-TABULATE_CHUNK_ARTICLES = 250
+# (structures, mentions, quotes, row dicts) take several times the memory of the Arrow rows.
+# A worker-like loop over 1,000-article batches of the 20,000-article bench corpus peaked at
+# 261-289 MB in one go, 253-268 MB in chunks of 250, 244-255 MB in chunks of 100 (resting at
+# 243-252, 214-220 and 202-208 MB after a batch). NER still streams 100 articles' paragraphs
+# (some 500) at a time, far more than one nlp.pipe batch.
+TABULATE_CHUNK_ARTICLES = 100
 
 
 def _tabulate(nlp, documents: list[DecodedDocument], run_id: str, ingested_at: datetime,

@@ -18,7 +18,7 @@ from quotewire.document import DecodedDocument, Rejection
 from quotewire.formats import GzipRejected, gunzip_if_needed, html_to_article_text, jsonl_articles
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DocumentRef:
     """Where one article comes from: a whole file, or one line of a JSON Lines dump."""
 

@@ -178,6 +178,24 @@ def test_unreadable_file_is_rejected(tmp_path, monkeypatch):
     assert isinstance(found["open.txt"], SourceFile)
 
 
+def test_walk_without_readability_check_opens_no_file(tmp_path, monkeypatch):
+    write(tmp_path / "locked.txt")
+    write(tmp_path / "sub" / "open.txt")
+    opened: list[str] = []
+
+    def refuse_and_record(path):
+        opened.append(Path(path).name)
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(discover_module, "open_for_reading", refuse_and_record)
+    found = list(discover(tmp_path, LIMIT, check_readable=False))
+    assert opened == []
+    assert [(f.source_path, type(f)) for f in found] == [("locked.txt", SourceFile), ("sub/open.txt", SourceFile)]
+    assert all(Path(f.path).is_absolute() and Path(f.path).read_text() == ARTICLE for f in found)
+    # Reading is where such a file is then rejected.
+    assert reason(read_source(found[0], LIMIT)) == "unreadable"
+
+
 def test_read_source_decodes_and_hashes(tmp_path):
     write(tmp_path / "a.txt")
     (source,) = discover(tmp_path, LIMIT)

@@ -1,6 +1,6 @@
 """`quotewire bench`: the real pipeline flow against the spaCy NER floor, on a corpus.
 
-    quotewire bench --corpus DIR [--corpus DIR2 ...] [--limit N] [--workers K]
+    quotewire bench --corpus DIR [--corpus DIR2 ...] [--limit N] [--workers K] [--repeat R]
 
 Steps, all in one invocation and on the same articles:
 
@@ -27,6 +27,12 @@ Steps, all in one invocation and on the same articles:
 6. The NER floor again, over the paragraphs run 1 published (the same ones: checked). The
    ratio compares run 1 with the mean of the two floors, since this machine's speed drifts
    by several per cent within minutes.
+
+With ``--repeat R``, steps 3-4 and 6 happen R times (Prefect and the workers started afresh
+each time, each run 1 into a warehouse of its own): floor, run, floor, run, ... floor, each
+run compared with the floors either side of it. The report is that of the repetition with
+the median ratio (the lower middle one of an even count), with the highest peak memory of
+all; run 2 follows the last run 1. ``median_of`` lists every repetition's figures.
 
 ``pipeline_articles_per_s`` excludes Prefect start-up (the fair comparison);
 ``pipeline_articles_per_s_with_startup`` includes it. The last line printed is one JSON object.
@@ -357,17 +363,25 @@ def _stages(result: dict, total: float) -> dict[str, float]:
     return stages
 
 
+def median_repetition(ratios: list[float]) -> int:
+    """Index of the median of the repetitions' ratios (the lower middle one of an even count)."""
+    order = sorted(range(len(ratios)), key=lambda i: ratios[i])
+    return order[(len(order) - 1) // 2]
+
+
 def bench(corpora: list[Path], limit: int | None, workers: int, keep: Path | None = None,
           runner_kind: str = "process", dask_address: str | None = None, floor: bool = True,
-          out=sys.stdout) -> dict:
+          repeat: int = 1, out=sys.stdout) -> dict:
     def say(message: str) -> None:
         print(message, file=out, flush=True)
 
     files = corpus_files(corpora, limit)
     if not files:
         raise ValueError(f"no article files under {', '.join(map(str, corpora))}")
+    if repeat < 1:
+        raise ValueError("repeat must be at least 1")
     workdir = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="quotewire-bench-"))
-    raw_dir, warehouse_dir = workdir / "raw", workdir / "warehouse"
+    raw_dir = workdir / "raw"
     try:
         stage_raw(files, raw_dir)
         n = len(files)
@@ -377,44 +391,100 @@ def bench(corpora: list[Path], limit: int | None, workers: int, keep: Path | Non
             from quotewire.settings import Settings
 
             model = Settings().spacy_model
-            floor_before = ner_floor(partial(planned_paragraphs, raw_dir, warehouse_dir), model, workers)
-            say(f"NER floor before the pipeline ({workers} processes, {floor_before['paragraphs']} paragraphs): "
-                f"{floor_before['seconds']:.1f} s")
+            floors = [ner_floor(partial(planned_paragraphs, raw_dir, workdir / "warehouse"), model, workers)]
+            say(f"NER floor before the pipeline ({workers} processes, {floors[0]['paragraphs']} paragraphs): "
+                f"{floors[0]['seconds']:.1f} s")
+        # Each repetition is a whole first run into a warehouse of its own, with Prefect and
+        # the workers started afresh, and the floor measured again after it: floor, run,
+        # floor, run, floor ... Each run is compared with the floors either side of it.
+        repetitions = []
+        for index in range(repeat):
+            if repeat > 1:
+                say(f"repetition {index + 1} of {repeat}")
+            warehouse_dir = workdir / ("warehouse" if index == 0 else f"warehouse-{index + 1}")
+            repetition = _run_once(raw_dir, warehouse_dir, n, workers, runner_kind, dask_address,
+                                   second_run=index == repeat - 1, say=say)
+            if floor:
+                floors.append(ner_floor(partial(published_paragraphs, warehouse_dir), model, workers))
+                before, after = floors[-2], floors[-1]
+                if before["paragraphs"] != after["paragraphs"]:
+                    raise RuntimeError(f"the run published {after['paragraphs']} paragraphs, its plan had "
+                                       f"{before['paragraphs']}: the floors measured different work")
+                # The machine's speed drifts by several per cent within minutes: the floor is
+                # measured on either side of the run and their mean is the one compared.
+                floor_seconds = (before["seconds"] + after["seconds"]) / 2
+                repetition.update({
+                    "floor_s": round(floor_seconds, 2),
+                    "floor_before_s": round(before["seconds"], 2),
+                    "floor_after_s": round(after["seconds"], 2),
+                    "floor_articles_per_s": round(n / floor_seconds, 2),
+                    "floor_paragraphs": after["paragraphs"],
+                    "floor_cpu_s": round((before["cpu_seconds"] + after["cpu_seconds"]) / 2, 1),
+                    "ratio": round(floor_seconds / repetition["pipeline_s"], 3),
+                })
+                say(f"NER floor (spaCy NER alone, {workers} processes, {after['paragraphs']} paragraphs): "
+                    f"{before['seconds']:.1f} s before the run, {after['seconds']:.1f} s after, mean "
+                    f"{floor_seconds:.1f} s = {repetition['floor_articles_per_s']:.1f} articles/s; "
+                    f"pipeline / floor = {repetition['ratio']:.3f}")
+            repetitions.append(repetition)
 
-        from quotewire.runners import one_off_run
+        # The repetition with the median ratio speaks for the run; memory is the worst seen.
+        middle = median_repetition([r["ratio"] for r in repetitions]) if floor else 0
+        report = {"corpora": [str(c) for c in corpora], "articles": n, "workers": workers,
+                  "runner": runner_kind, "dask_address": dask_address, **repetitions[middle]}
+        report["peak_rss_mb"] = max(r["peak_rss_mb"] for r in repetitions)
+        report["peak_pss_mb"] = max(r["peak_pss_mb"] for r in repetitions)
+        for key in ("second_run_s", "second_run_share_of_first", "second_run_articles_new"):
+            report[key] = repetitions[-1][key]
+        if repeat > 1:
+            report["repetitions"] = repeat
+            report["median_of"] = {key: [r.get(key) for r in repetitions]
+                                   for key in ("ratio", "pipeline_s", "floor_before_s", "floor_after_s", "peak_rss_mb",
+                                               "articles_new")}
+            if floor:
+                say(f"pipeline / floor by repetition: {report['median_of']['ratio']}; median {report['ratio']:.3f}; "
+                    f"peak RSS at most {report['peak_rss_mb']:.0f} MB")
+        report["load_average_before"] = round(load_before, 2)
+        report["load_average_after"] = round(os.getloadavg()[0], 2)
+        print(json.dumps(report), file=out, flush=True)
+        return report
+    finally:
+        if keep is None:
+            shutil.rmtree(workdir, ignore_errors=True)
 
-        # As `quotewire run`: the workers start (imports, model load) while Prefect starts.
-        startup_began = time.perf_counter()
-        with one_off_run(runner_kind, workers, dask_address) as runner:
-            pool = getattr(runner, "pool", None)
-            run_noop_flow()
-            startup = time.perf_counter() - startup_began
-            say(f"prefect start-up: {startup:.1f} s")
 
-            with TreeMemory() as memory:
-                first, first_seconds = run_pipeline(runner, raw_dir, warehouse_dir)
-            workers_ready = max(pool.wait_until_ready().values()) if pool is not None else None
-            stages = _stages(first, first_seconds)
-            if memory.timeline:
-                print("memory timeline (s, MB, processes):", [(round(t - memory.timeline[0][0], 1), mb, k)
-                                                             for t, mb, k in memory.timeline], file=sys.stderr)
-            say(f"run 1: {first_seconds:.1f} s, {n / first_seconds:.1f} articles/s; stages {stages}")
-            if workers_ready is not None:
-                say(f"workers ready {workers_ready:.1f} s after they were started, Prefect ready after "
-                    f"{startup:.1f} s (any excess is inside run 1)")
-            say(f"peak memory of the process tree: RSS {memory.peak_rss_kb / 1024:.0f} MB "
-                f"(PSS {memory.peak_pss_kb / 1024:.0f} MB); at the peak: "
-                + "; ".join(f"{cmd} {kb / 1024:.0f} MB" for _, cmd, kb in memory.at_peak))
-            cpu_by_role = memory.cpu_seconds_by_role()
-            say(f"CPU seconds during run 1 by process kind: {cpu_by_role}")
+def _run_once(raw_dir: Path, warehouse_dir: Path, n: int, workers: int, runner_kind: str,
+              dask_address: str | None, second_run: bool, say: Callable[[str], None]) -> dict:
+    """Prefect start-up (untimed), a first run into an empty ``warehouse_dir`` (timed, its
+    memory and CPU sampled) and, if asked, a second run over the unchanged raw dir."""
+    from quotewire.runners import one_off_run
 
-            second, second_seconds = run_pipeline(runner, raw_dir, warehouse_dir)
-            say(f"run 2 (unchanged raw dir): {second_seconds:.2f} s = {100 * second_seconds / first_seconds:.1f} % "
-                f"of run 1; articles new {second['ingest']['articles_new']}; stages {_stages(second, second_seconds)}")
+    # As `quotewire run`: the workers start (imports, model load) while Prefect starts.
+    startup_began = time.perf_counter()
+    with one_off_run(runner_kind, workers, dask_address) as runner:
+        pool = getattr(runner, "pool", None)
+        run_noop_flow()
+        startup = time.perf_counter() - startup_began
+        say(f"prefect start-up: {startup:.1f} s")
 
-        report = {
-            "corpora": [str(c) for c in corpora], "articles": n, "workers": workers,
-            "runner": runner_kind, "dask_address": dask_address,
+        with TreeMemory() as memory:
+            first, first_seconds = run_pipeline(runner, raw_dir, warehouse_dir)
+        workers_ready = max(pool.wait_until_ready().values()) if pool is not None else None
+        stages = _stages(first, first_seconds)
+        if memory.timeline:
+            print("memory timeline (s, MB, processes):", [(round(t - memory.timeline[0][0], 1), mb, k)
+                                                         for t, mb, k in memory.timeline], file=sys.stderr)
+        say(f"run 1: {first_seconds:.1f} s, {n / first_seconds:.1f} articles/s; stages {stages}")
+        if workers_ready is not None:
+            say(f"workers ready {workers_ready:.1f} s after they were started, Prefect ready after "
+                f"{startup:.1f} s (any excess is inside run 1)")
+        say(f"peak memory of the process tree: RSS {memory.peak_rss_kb / 1024:.0f} MB "
+            f"(PSS {memory.peak_pss_kb / 1024:.0f} MB); at the peak: "
+            + "; ".join(f"{cmd} {kb / 1024:.0f} MB" for _, cmd, kb in memory.at_peak))
+        cpu_by_role = memory.cpu_seconds_by_role()
+        say(f"CPU seconds during run 1 by process kind: {cpu_by_role}")
+
+        outcome = {
             "articles_new": first["ingest"]["articles_new"],
             "prefect_startup_s": round(startup, 2),
             "workers_ready_s": None if workers_ready is None else round(workers_ready, 2),
@@ -426,39 +496,17 @@ def bench(corpora: list[Path], limit: int | None, workers: int, keep: Path | Non
             "peak_rss_mb": round(memory.peak_rss_kb / 1024, 1),
             "peak_pss_mb": round(memory.peak_pss_kb / 1024, 1),
             "run_1_cpu_s": cpu_by_role,
-            "second_run_s": round(second_seconds, 3),
-            "second_run_share_of_first": round(second_seconds / first_seconds, 4),
-            "second_run_articles_new": second["ingest"]["articles_new"],
             "models_s": round(first["models"]["seconds"], 2),
+            "second_run_s": None, "second_run_share_of_first": None, "second_run_articles_new": None,
         }
-        if floor:
-            floor_after = ner_floor(partial(published_paragraphs, warehouse_dir), model, workers)
-            if floor_before["paragraphs"] != floor_after["paragraphs"]:
-                raise RuntimeError(f"the run published {floor_after['paragraphs']} paragraphs, its plan had "
-                                   f"{floor_before['paragraphs']}: the two floors measured different work")
-            # The machine's speed drifts by several per cent within minutes: the floor is
-            # measured on either side of the run and their mean is the one compared.
-            floor_seconds = (floor_before["seconds"] + floor_after["seconds"]) / 2
-            report.update({
-                "floor_s": round(floor_seconds, 2),
-                "floor_before_s": round(floor_before["seconds"], 2),
-                "floor_after_s": round(floor_after["seconds"], 2),
-                "floor_articles_per_s": round(n / floor_seconds, 2),
-                "floor_paragraphs": floor_after["paragraphs"],
-                "floor_cpu_s": round((floor_before["cpu_seconds"] + floor_after["cpu_seconds"]) / 2, 1),
-                "ratio": round(floor_seconds / first_seconds, 3),
-            })
-            say(f"NER floor (spaCy NER alone, {workers} processes, {floor_after['paragraphs']} paragraphs): "
-                f"{floor_before['seconds']:.1f} s before the run, {floor_after['seconds']:.1f} s after, mean "
-                f"{floor_seconds:.1f} s = {report['floor_articles_per_s']:.1f} articles/s; "
-                f"pipeline / floor = {report['ratio']:.3f}")
-        report["load_average_before"] = round(load_before, 2)
-        report["load_average_after"] = round(os.getloadavg()[0], 2)
-        print(json.dumps(report), file=out, flush=True)
-        return report
-    finally:
-        if keep is None:
-            shutil.rmtree(workdir, ignore_errors=True)
+        if second_run:
+            second, second_seconds = run_pipeline(runner, raw_dir, warehouse_dir)
+            say(f"run 2 (unchanged raw dir): {second_seconds:.2f} s = {100 * second_seconds / first_seconds:.1f} % "
+                f"of run 1; articles new {second['ingest']['articles_new']}; stages {_stages(second, second_seconds)}")
+            outcome.update({"second_run_s": round(second_seconds, 3),
+                            "second_run_share_of_first": round(second_seconds / first_seconds, 4),
+                            "second_run_articles_new": second["ingest"]["articles_new"]})
+    return outcome
 
 
 def command_bench(args: argparse.Namespace) -> int:
@@ -479,7 +527,7 @@ def command_bench(args: argparse.Namespace) -> int:
     try:
         bench([Path(c) for c in corpora], args.limit, workers, keep=getattr(args, "keep", None),
               runner_kind=getattr(args, "runner", "process"), dask_address=getattr(args, "dask_address", None),
-              floor=not getattr(args, "no_floor", False))
+              floor=not getattr(args, "no_floor", False), repeat=getattr(args, "repeat", 1))
     finally:
         if own_home is not None:
             shutil.rmtree(own_home, ignore_errors=True)

@@ -74,6 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--runner", choices=("process", "dask"), default="process")
     bench.add_argument("--dask-address", default=None, metavar="tcp://HOST:PORT")
     bench.add_argument("--no-floor", action="store_true", help="skip the spaCy NER floor measurement")
+    bench.add_argument("--repeat", type=int, default=1, metavar="N",
+                       help="N first runs, each between two floors; the median ratio is reported (default 1)")
     bench.add_argument("--keep", type=Path, default=None, help="work in this folder and keep it (default: a temp dir)")
 
     bench_html = commands.add_parser("bench-html", help="HTML body extraction F1 on an article-extraction-benchmark folder")

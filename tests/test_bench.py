@@ -13,7 +13,7 @@ from types import SimpleNamespace
 import pytest
 
 from quotewire import analyse
-from quotewire.bench import TreeMemory, _split_by_chars, corpus_files, ner_floor, stage_raw
+from quotewire.bench import TreeMemory, _split_by_chars, corpus_files, median_repetition, ner_floor, stage_raw
 from quotewire.discover import discover
 from quotewire.ingest import MIN_BATCH_ARTICLES, ingest_serially, plan_batches
 from quotewire.settings import Settings
@@ -45,6 +45,11 @@ def test_staged_raw_dir_is_hard_links_discovery_accepts(tmp_path):
     found = list(discover(raw, 1 << 20))
     assert [f.source_path for f in found] == ["corpus/a/one.txt"]
     assert not hasattr(found[0], "reason")  # a SourceFile, not a Rejection
+
+
+@pytest.mark.parametrize("ratios, middle", [([0.9], 0), ([0.95, 0.85, 0.9], 2), ([0.8, 0.9], 0), ([1.0, 0.7, 0.9, 0.8], 3)])
+def test_the_median_repetition_is_the_middle_ratio_or_the_lower_middle_one(ratios, middle):
+    assert median_repetition(ratios) == middle
 
 
 def test_floor_shares_are_contiguous_and_about_equal_in_characters():

@@ -151,3 +151,27 @@ def test_serve_registers_a_scheduled_deployment(tmp_path):
                     process.wait(timeout=20)
                 except subprocess.TimeoutExpired:
                     process.kill()
+
+
+@pytest.mark.slow
+def test_bench_repeats_whole_first_runs_between_floors_and_reports_the_median(prefect_harness, tmp_path):
+    import io
+    import json
+
+    from quotewire.bench import bench
+
+    corpus = write_raw(tmp_path / "corpus", ARTICLES)
+    out = io.StringIO()
+    report = bench([corpus], limit=None, workers=1, keep=tmp_path / "bench", repeat=2, out=out)
+    printed = out.getvalue().splitlines()
+
+    assert json.loads(printed[-1]) == report  # the last line is the whole report
+    assert sum(line.startswith("NER floor (spaCy NER alone") for line in printed) == 2  # floor, run, floor, run, floor
+    runs = report["median_of"]
+    assert runs["articles_new"] == [3, 3]  # each repetition is a first run, into a warehouse of its own
+    assert report["ratio"] == min(runs["ratio"])  # of two, the lower middle one
+    assert report["pipeline_s"] == runs["pipeline_s"][runs["ratio"].index(report["ratio"])]
+    assert report["peak_rss_mb"] == max(runs["peak_rss_mb"])
+    assert report["second_run_articles_new"] == 0
+    assert report["floor_paragraphs"] > 0
+    assert sorted(p.name for p in (tmp_path / "bench").iterdir()) == ["raw", "warehouse", "warehouse-2"]

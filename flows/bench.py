@@ -382,6 +382,7 @@ def bench(corpora: list[Path], limit: int | None, workers: int, keep: Path | Non
         raise ValueError("repeat must be at least 1")
     workdir = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="quotewire-bench-"))
     raw_dir = workdir / "raw"
+    warehouse_dirs = [workdir / ("warehouse" if index == 0 else f"warehouse-{index + 1}") for index in range(repeat)]
     try:
         stage_raw(files, raw_dir)
         n = len(files)
@@ -391,17 +392,16 @@ def bench(corpora: list[Path], limit: int | None, workers: int, keep: Path | Non
             from quotewire.settings import Settings
 
             model = Settings().spacy_model
-            floors = [ner_floor(partial(planned_paragraphs, raw_dir, workdir / "warehouse"), model, workers)]
+            floors = [ner_floor(partial(planned_paragraphs, raw_dir, warehouse_dirs[0]), model, workers)]
             say(f"NER floor before the pipeline ({workers} processes, {floors[0]['paragraphs']} paragraphs): "
                 f"{floors[0]['seconds']:.1f} s")
         # Each repetition is a whole first run into a warehouse of its own, with Prefect and
         # the workers started afresh, and the floor measured again after it: floor, run,
         # floor, run, floor ... Each run is compared with the floors either side of it.
         repetitions = []
-        for index in range(repeat):
+        for index, warehouse_dir in enumerate(warehouse_dirs):
             if repeat > 1:
                 say(f"repetition {index + 1} of {repeat}")
-            warehouse_dir = workdir / ("warehouse" if index == 0 else f"warehouse-{index + 1}")
             repetition = _run_once(raw_dir, warehouse_dir, n, workers, runner_kind, dask_address,
                                    second_run=index == repeat - 1, say=say)
             if floor:

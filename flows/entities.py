@@ -166,18 +166,19 @@ def ner_stream(articles: Sequence[ArticleStructure], limit: int = NER_CHUNK_CHAR
 
 def mentions_in_paragraph(doc: Doc, paragraph: Paragraph, offset: int = 0) -> list[Mention]:
     """The doc's entities as Mentions whose offsets index the article text (name not yet
-    canonical); ``offset``: where the doc's text starts in the paragraph."""
-    return [
-        Mention(
-            start=paragraph.start + offset + ent.start_char,
-            end=paragraph.start + offset + ent.end_char,
-            text=ent.text,
-            label=ent.label_,
-            name=ent.text,
-            paragraph_position=paragraph.position,
-        )
-        for ent in doc.ents
-    ]
+    canonical); ``offset``: where the doc's text starts in the paragraph.
+
+    An entity's text is sliced from the paragraph, not taken from ``ent.text``: the doc's
+    text is the text it was made from, and ``ent.text`` (or ``doc.text``) joins it up again
+    token by token: that made this loop about three times as slow, 0.2 s for 600 articles
+    whose NER took 26 s."""
+    mentions = []
+    for ent in doc.ents:
+        start, end = offset + ent.start_char, offset + ent.end_char
+        text = paragraph.text[start:end]
+        mentions.append(Mention(paragraph.start + start, paragraph.start + end, text, ent.label_, text,
+                                paragraph.position))
+    return mentions
 
 
 def recognise(nlp: Language, articles: Sequence[ArticleStructure], batch_size: int = 256,
@@ -379,10 +380,15 @@ def majority_label(labels: Sequence[str]) -> str:
     return Counter(labels).most_common(1)[0][0]
 
 
+@cache
+def _one_label(label: str) -> frozenset[str]:
+    return frozenset((label,))
+
+
 def labels_in_the_running(labels: Sequence[str]) -> frozenset[str]:
     """Every label with the top count: a name tagged PERSON once and ORG once may be either."""
-    if len(labels) == 1:  # most names: no counting needed
-        return frozenset(labels)
+    if len(labels) == 1:  # most names: no counting needed, nor a new set
+        return _one_label(labels[0])
     counts = Counter(labels)
     top = max(counts.values())
     return frozenset(label for label, count in counts.items() if count == top)

@@ -100,13 +100,24 @@ def stage_raw(files: list[tuple[Path, str]], raw_dir: Path) -> None:
 # --- memory of the process tree -------------------------------------------------------------
 
 
+def _read_proc(path: str) -> str:
+    # open(), not pathlib: the sampler reads ~100 of these files a second, and its CPU is
+    # taken from the run it measures (a tree walk: 2.7 ms with Path.glob, 2.0 with listdir)
+    with open(path) as file:
+        return file.read()
+
+
 def _children(pid: int) -> list[int]:
     found, frontier = [], [pid]
     while frontier:
         parent = frontier.pop()
-        for task in Path(f"/proc/{parent}/task").glob("*"):
+        try:
+            tasks = os.listdir(f"/proc/{parent}/task")
+        except OSError:
+            continue
+        for task in tasks:  # a child is listed under the thread that started it
             try:
-                kids = (task / "children").read_text().split()
+                kids = _read_proc(f"/proc/{parent}/task/{task}/children").split()
             except OSError:
                 continue
             for kid in map(int, kids):
@@ -121,7 +132,7 @@ PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 def _rss_kb(pid: int) -> int:
     """Cheap (statm): sampled often."""
     try:
-        return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE_KB
+        return int(_read_proc(f"/proc/{pid}/statm").split()[1]) * PAGE_KB
     except (OSError, ValueError, IndexError):
         return 0
 
@@ -130,7 +141,7 @@ def _pss_kb(pid: int) -> int:
     """PSS splits shared pages among the processes sharing them. smaps_rollup makes the kernel
     walk every page table, which costs real CPU on a 2-core machine: sampled rarely."""
     try:
-        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        for line in _read_proc(f"/proc/{pid}/smaps_rollup").splitlines():
             if line.startswith("Pss:"):
                 return int(line.split()[1])
     except (OSError, ValueError):
@@ -144,7 +155,7 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 def _cpu_seconds(pid: int) -> float:
     """User + system CPU time of one process so far."""
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        fields = _read_proc(f"/proc/{pid}/stat").rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
     except (OSError, ValueError, IndexError):
         return 0.0

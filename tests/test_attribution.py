@@ -204,6 +204,32 @@ def test_title_picks_the_person_of_that_gender_among_same_surnames():
     assert speakers(article, mentions) == ["Varga"]
 
 
+def test_a_name_chosen_without_a_title_does_not_depend_on_the_articles_genders():
+    # build_context keeps these names when it learns the article's genders (only names chosen
+    # after "Mr"/"Ms" are chosen again), so they must come out the same whatever the genders.
+    from quotewire.attribution import build_context, compute_best_name, gender_of_title
+
+    article = article_from(
+        "Quinn Varga and Ada Varga run the port. Varga hired staff.",
+        "Mr. Varga stayed home. Later Varga said no.",
+    )
+    mentions = [person(article, "Quinn Varga"), person(article, "Ada Varga"), person(article, "Varga", nth=2),
+                person(article, "Varga", nth=3), person(article, "Varga", nth=4)]
+    context = build_context(article, mentions, [])
+    untitled = [m for m in context.persons if gender_of_title(context, m.start) is None]
+    assert len(untitled) == 4  # all but "Mr. Varga"
+
+    def names_with(genders: dict[str, str]) -> list[str]:
+        context.genders = genders
+        context.names_cache.clear()
+        context.text_name_cache.clear()
+        return [compute_best_name(context, m) for m in untitled]
+
+    names = names_with({})
+    assert names_with({"Quinn Varga": "m", "Ada Varga": "f"}) == names
+    assert names_with({"Quinn Varga": "f", "Ada Varga": "m", "Varga": "m"}) == names
+
+
 def test_initials_and_abbreviated_titles_do_not_end_the_speaker_phrase():
     article = article_from("“This is a sad day,” said Del. R.J. Oyelaran of the island district.")
     assert speakers(article, [person(article, "R.J. Oyelaran")]) == ["R.J. Oyelaran"]

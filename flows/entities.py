@@ -285,6 +285,7 @@ ACRONYM_DEFINITION = re.compile(r"\s*\(\s*([A-Z][A-Za-z0-9&.\-]{1,11})\s*\)")
 EDGE_PUNCTUATION = "\"“”«»()[]{},;:"
 QUOTE_MARKS = "\"“”‘’«»"
 POSSESSIVE = re.compile(r"(?:['’]s|(?<=s)['’])$", re.IGNORECASE)
+POSSESSIVE_LAST_CHARS = frozenset("sSſ'’\n")  # what a POSSESSIVE match ends with (ſ: IGNORECASE), or a final newline after it
 
 NameKey = tuple[str, ...]
 
@@ -297,6 +298,8 @@ MAX_TITLE_WORDS = max(map(len, PERSON_TITLES))
 
 def strip_possessive(form: str) -> str:
     """'Sessions’s' / "Sessions'" / "Jones's" -> the name alone."""
+    if form[-1:] not in POSSESSIVE_LAST_CHARS:  # most names: no regex run (every mention asks)
+        return form
     stripped = POSSESSIVE.sub("", form)
     return stripped or form
 
@@ -446,11 +449,12 @@ def fuller_names(
     key: NameKey,
     labels: frozenset[str],
     forms: dict[NameKey, str],
-    group_labels: dict[NameKey, frozenset[str]],
+    names_longest_first: Sequence[tuple[NameKey, frozenset[str]]],
     definitions: dict[NameKey, NameKey],
     mislabelled_surnames: frozenset[NameKey] = frozenset(),
 ) -> set[NameKey]:
-    """The longer names in the article that this name may be a short form of.
+    """The longer names in the article (``names_longest_first``: every name with its labels,
+    by token count, longest first) that this name may be a short form of.
 
     Each rule only fires for the label it is safe for: "Washington" (GPE) is not a short form
     of "George Washington"; "Trump" (PERSON) is not a short form of "Trump Organization".
@@ -465,9 +469,9 @@ def fuller_names(
     is_org = "ORG" in labels
     mislabelled = key in mislabelled_surnames
     acronym = looks_like_acronym(forms[key])
-    for other, other_labels in group_labels.items():
+    for other, other_labels in names_longest_first:
         if len(other) <= size:
-            continue
+            break  # the rest are no longer than this name
         other_is_person = "PERSON" in other_labels
         if other_is_person:
             if may_be_person and is_subsequence(key, other):
@@ -548,8 +552,9 @@ def canonicalise(mentions: Sequence[Mention], text: str | None = None) -> list[M
     first_form = {key: group[0] for key, group in forms_by_key.items()}
     definitions = acronym_definitions(mentions, keys, text)
     mislabelled = surnames_mislabelled(labels_by_key, starts, text)
+    names_longest_first = sorted(group_labels.items(), key=lambda item: -len(item[0]))
     candidates = {
-        key: fuller_names(key, group_labels[key], first_form, group_labels, definitions, mislabelled)
+        key: fuller_names(key, group_labels[key], first_form, names_longest_first, definitions, mislabelled)
         for key in group_labels
     }
 
@@ -839,6 +844,7 @@ def match_aliases(mentions: Sequence[Mention], article: ArticleStructure) -> lis
 
 
 @lru_cache(maxsize=4096)  # an article names the same few things in many rows
+@lru_cache(maxsize=4096)  # every mention asks; a batch names the same things again and again
 def entity_id(name: str) -> str:
     """Stable id of a canonical name, equal across articles: sha1 of the casefolded,
     whitespace-normalised name, first 16 hex digits."""

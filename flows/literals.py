@@ -47,3 +47,9 @@ def word_offsets(text: str, word: str) -> list[int]:
             offsets.append(at)
         at = text.find(word, at + 1)
     return offsets
+
+
+def is_word_boundary(text: str, at: int) -> bool:
+    """Whether ``\\b`` matches at ``at`` (a word character on exactly one side of it)."""
+    before = at > 0 and WORD_CHAR.match(text, at - 1) is not None
+    return before != (WORD_CHAR.match(text, at) is not None)

@@ -1,5 +1,5 @@
-"""find_literals and word_offsets must find exactly what the per-article regexes they replace
-found (an alternation of the forms, longest first, between the same look-arounds)."""
+"""find_literals, word_offsets and is_word_boundary must find exactly what the regexes they
+replace found (an alternation of the forms, longest first, between the same look-arounds; \\b)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import re
 
 from hypothesis import given, settings, strategies as st
 
-from quotewire.literals import find_literals, word_offsets
+from quotewire.literals import find_literals, is_word_boundary, word_offsets
 
 BEFORE = re.compile(r"(?<![\w'’.-])")
 AFTER = re.compile(r"(?![\w-]|['’][a-rt-z])")
@@ -42,3 +42,10 @@ def test_same_occurrences_as_the_alternation_regex(text, forms):
 def test_word_offsets_are_the_whole_word_matches(text, word):
     expected = [m.start() for m in re.finditer(r"\b\w+", text) if m.group() == word]
     assert word_offsets(text, word) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="ab _-'é1\n\u00a0", max_size=20), st.integers(min_value=0, max_value=20))
+def test_word_boundary_is_where_backslash_b_matches(text, at):
+    at = min(at, len(text))
+    assert is_word_boundary(text, at) == (re.compile(r"\b").match(text, at) is not None)

@@ -1,13 +1,16 @@
 """Property tests: any bytes through decode -> structure -> quotes never raise, and every offset
-slices out exactly the stored text (the contract every table relies on)."""
+slices out exactly the stored text (the contract every table relies on); fast paths agree with
+the plain code they replaced."""
 
 from __future__ import annotations
 
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from quotewire.attribution import MASK, MarkedSpan, mask_quotes
 from quotewire.decode import decode_bytes
 from quotewire.document import ArticleStructure, DecodedDocument, Mention, Quote
+from quotewire.entities import POSSESSIVE, strip_possessive
 from quotewire.quotes import extract_quotes
 from quotewire.structure import parse_article
 
@@ -124,3 +127,42 @@ def test_cues_found_by_word_lookup_are_the_cue_patterns_matches(text, start, end
     start, end = min(start, len(text)), min(max(start, end), len(text))
     found = [(m.start(), m.end(), m.group()) for m in cue_matches(text, start, end)]
     assert found == [(m.start(), m.end(), m.group()) for m in CUE_PATTERN.finditer(text, start, end)]
+
+
+# --- fast paths that must agree with the plain versions they replaced -------------------------
+
+
+def mask_quotes_char_by_char(text: str, spans) -> str:
+    chars = list(text)
+    for span in spans:
+        for i in range(span.start, span.end):
+            if not chars[i].isspace():
+                chars[i] = MASK
+        if span.end > span.start and text[span.end - 1] in ".?!,":
+            chars[span.end - 1] = text[span.end - 1]
+    return "".join(chars)
+
+
+@st.composite
+def text_and_spans(draw):
+    text = draw(article_texts)
+    bounds = st.integers(min_value=0, max_value=len(text))
+    spans = []
+    for start, end in draw(st.lists(st.tuples(bounds, bounds), max_size=4)):  # overlapping ones too
+        start, end = min(start, end), max(start, end)
+        spans.append(MarkedSpan(start, end, max(0, start - 1), min(len(text), end + 1), 0))
+    return text, spans
+
+
+@EXAMPLES
+@given(text_and_spans())
+def test_masking_quotes_keeps_spaces_and_final_stops_like_the_character_loop(case):
+    text, spans = case
+    assert mask_quotes(text, spans) == mask_quotes_char_by_char(text, spans)
+
+
+@EXAMPLES
+@given(st.text(alphabet="sSſkK'’ \n.a", max_size=8))
+def test_possessive_fast_path_strips_what_the_regex_strips(form):
+    expected = POSSESSIVE.sub("", form) or form
+    assert strip_possessive(form) == expected

@@ -20,7 +20,11 @@ import pytest
 
 from quotewire.html_report import (
     BAR_COLOUR,
+    COOCCURRENCE_SQL,
     ENTITIES_PER_LABEL,
+    ENTITIES_SQL,
+    HEATMAP_ENTITIES,
+    HEATMAP_SPEAKERS,
     LABELS_SHOWN,
     TOP_SPEAKERS,
     ReportData,
@@ -138,19 +142,49 @@ def test_month_chart_draws_one_bar_per_outlet_and_month_and_leaves_out_undated()
     assert "No dated" in grouped_month_chart([("Weekly", None, 9)])
 
 
+def rows_of(sql: str, table: str, columns: str, rows: list[tuple]) -> list[tuple]:
+    """What ``sql`` returns over a mart ``table`` holding just ``rows``."""
+    import duckdb
+
+    with duckdb.connect(":memory:") as connection:
+        connection.execute(f"create table {table} ({columns})")
+        connection.executemany(f"insert into {table} values ({', '.join('?' * len(rows[0]))})", rows)
+        return connection.execute(sql).fetchall()
+
+
 def test_entities_are_grouped_by_label_most_mentioned_first_and_capped():
     entities = [("PERSON", "Ann", 2), ("ORG", "Acme", 5), ("PERSON", "Bo", 4)]
     entities += [(f"L{i}", f"e{i}", 1) for i in range(LABELS_SHOWN + 2)]
     entities += [("ORG", f"org{i}", 1) for i in range(ENTITIES_PER_LABEL + 3)]
-    grouped = entities_by_label(entities)
+    chosen = rows_of(ENTITIES_SQL, "entity_mentions", "label varchar, name varchar, n_mentions bigint", entities)
+    grouped = entities_by_label(chosen)
     assert list(grouped)[:2] == ["ORG", "PERSON"]  # ORG: 5 + 11 mentions, PERSON: 6
     assert len(grouped) == LABELS_SHOWN
+    assert list(grouped)[2:] == [f"L{i}" for i in range(LABELS_SHOWN - 2)]  # ties: by label
     assert grouped["PERSON"] == [("Bo", 4), ("Ann", 2)]
-    assert len(grouped["ORG"]) == ENTITIES_PER_LABEL and grouped["ORG"][0] == ("Acme", 5)
+    assert len(grouped["ORG"]) == ENTITIES_PER_LABEL and grouped["ORG"][:3] == [("Acme", 5), ("org0", 1), ("org1", 1)]
+
+
+def test_heatmap_holds_the_top_speakers_and_entities_with_every_cell():
+    speakers, entities = HEATMAP_SPEAKERS + 2, HEATMAP_ENTITIES + 2
+    # speaker s quotes entity e (s + e) % 3 times: totals differ, and some pairs never meet
+    pairs = [(f"s{s:02}", f"e{e:02}", (s + e) % 3) for s in range(speakers) for e in range(entities) if (s + e) % 3]
+    grid = rows_of(COOCCURRENCE_SQL, "speaker_entity_cooccurrence", "speaker varchar, entity_name varchar, n_quotes bigint",
+                   pairs)
+    totals = {}
+    for speaker, _, n in pairs:
+        totals[speaker] = totals.get(speaker, 0) + n
+    top = sorted(totals, key=lambda s: (-totals[s], s))[:HEATMAP_SPEAKERS]
+    assert [speaker for speaker, _, _ in grid[::HEATMAP_ENTITIES]] == top
+    assert len(grid) == HEATMAP_SPEAKERS * HEATMAP_ENTITIES
+    assert len({entity for _, entity, _ in grid}) == HEATMAP_ENTITIES
+    met = {(speaker, entity): n for speaker, entity, n in pairs}
+    assert all(n == met.get((speaker, entity), 0) for speaker, entity, n in grid)
+    assert any(n == 0 for _, _, n in grid)
 
 
 def test_heatmap_shades_cells_by_count_and_leaves_empty_pairs_blank():
-    table = heatmap_table([("Ann", "Acme", 4), ("Ann", "Paris", 1), ("Bo", "Acme", 2)])
+    table = heatmap_table([("Ann", "Acme", 4), ("Ann", "Paris", 1), ("Bo", "Acme", 2), ("Bo", "Paris", 0)])
     cells = [attrs for tag, attrs, _ in elements(table) if tag == "td"]
     assert [cell["title"].rsplit(": ", 1)[1] for cell in cells] == ["4", "1", "2", "0"]
     opacities = [float(re.search(r"rgba\([^)]*, ([\d.]+)\)", cell.get("style") or "rgba(0, 0)").group(1)) for cell in cells]

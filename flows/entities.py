@@ -844,7 +844,6 @@ def match_aliases(mentions: Sequence[Mention], article: ArticleStructure) -> lis
 
 
 @lru_cache(maxsize=4096)  # an article names the same few things in many rows
-@lru_cache(maxsize=4096)  # every mention asks; a batch names the same things again and again
 def entity_id(name: str) -> str:
     """Stable id of a canonical name, equal across articles: sha1 of the casefolded,
     whitespace-normalised name, first 16 hex digits."""

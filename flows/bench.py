@@ -22,7 +22,9 @@ Steps, all in one invocation and on the same articles:
 4. Run 1: the ``pipeline`` flow with K workers, timed by stage (plan, analysis batches and,
    summed over the workers, the stages inside them, finish/publish, models), with the peak
    memory of the whole process tree and the CPU time of each kind of process in it, sampled
-   from /proc (this process, the Prefect server, every worker).
+   from /proc (this process, the Prefect server, every worker). A worker runs NER once per
+   distinct paragraph text it meets (``entities.entity_spans``) where the floor runs every
+   paragraph: how many pieces were repeats is printed and in the JSON (``ner_pieces_reused``).
 5. Run 2: the same flow over the unchanged raw dir (must parse nothing).
 6. The NER floor again, over the paragraphs run 1 published (the same ones: checked). The
    ratio compares run 1 with the mean of the two floors, since this machine's speed drifts
@@ -486,6 +488,11 @@ def _run_once(raw_dir: Path, warehouse_dir: Path, n: int, workers: int, runner_k
             print("memory timeline (s, MB, processes):", [(round(t - memory.timeline[0][0], 1), mb, k)
                                                          for t, mb, k in memory.timeline], file=sys.stderr)
         say(f"run 1: {first_seconds:.1f} s, {n / first_seconds:.1f} articles/s; stages {stages}")
+        counts = first["ingest"].get("batch_counts") or {}
+        pieces, reused = counts.get("ner_pieces", 0), counts.get("ner_pieces_reused", 0)
+        if pieces:  # entities.entity_spans: a text a worker had recognised before is not run again
+            say(f"NER: {pieces} paragraph pieces, {reused} of them ({100 * reused / pieces:.1f} %) repeats "
+                f"of a text their worker had already recognised, not run again")
         if workers_ready is not None:
             say(f"workers ready {workers_ready:.1f} s after they were started, Prefect ready after "
                 f"{startup:.1f} s (any excess is inside run 1)")
@@ -507,6 +514,8 @@ def _run_once(raw_dir: Path, warehouse_dir: Path, n: int, workers: int, runner_k
             "peak_rss_mb": round(memory.peak_rss_kb / 1024, 1),
             "peak_pss_mb": round(memory.peak_pss_kb / 1024, 1),
             "run_1_cpu_s": cpu_by_role,
+            "ner_pieces": pieces,
+            "ner_pieces_reused": reused,
             "models_s": round(first["models"]["seconds"], 2),
             "second_run_s": None, "second_run_share_of_first": None, "second_run_articles_new": None,
         }

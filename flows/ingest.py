@@ -103,6 +103,7 @@ class BatchResult:
     rows: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     stage_seconds: dict[str, float] = field(default_factory=dict)  # read, structure, ner, ... (StageClock)
+    stage_counts: dict[str, int] = field(default_factory=dict)  # ner_pieces, ner_pieces_reused (StageClock)
     worker: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")  # who analysed it
 
 
@@ -118,6 +119,7 @@ class IngestSummary:
     published: bool
     seconds: float
     stage_seconds: dict[str, float] = field(default_factory=dict)  # plan / analyse / finish
+    batch_counts: dict[str, int] = field(default_factory=dict)  # the batches' StageClock counts, summed
     workers: list[str] = field(default_factory=list)  # host:pid of each process that analysed a batch
 
     def as_dict(self) -> dict:
@@ -287,14 +289,16 @@ def analyse_batch(batch: list[ArticleToAnalyse], staging: Staging, spacy_model: 
         load_nlp(spacy_model) if documents else None, documents, staging.run_id, ingested_at, clock)
     rejects += analysis_rejects
     if tables is None:
-        return BatchResult(None, [], rejects, {}, time.perf_counter() - started, clock.as_dict())
+        return BatchResult(None, [], rejects, {}, time.perf_counter() - started, clock.as_dict(),
+                           dict(clock.counts))
     part_name = part_name_for(article_ids)
     with clock("write"):
         staging.write_part(tables, part_name)
     rows = {name: tables[name].num_rows for name in PART_TABLES}
     del tables, documents
     _return_freed_memory()
-    return BatchResult(part_name, article_ids, rejects, rows, time.perf_counter() - started, clock.as_dict())
+    return BatchResult(part_name, article_ids, rejects, rows, time.perf_counter() - started, clock.as_dict(),
+                       dict(clock.counts))
 
 
 def _allocate_arrow_with_malloc() -> None:
@@ -378,10 +382,11 @@ def finish_ingest(plan: IngestPlan, warehouse: Warehouse, staging: Staging,
     staging.write_whole("rejects", to_table("rejects", reject_rows))
 
     staging.publish()
-    rows_added, batch_stages = Counter(), Counter()
+    rows_added, batch_stages, batch_counts = Counter(), Counter(), Counter()
     for result in results:
         rows_added.update(result.rows)
         batch_stages.update(result.stage_seconds)
+        batch_counts.update(result.stage_counts)
     return IngestSummary(
         run_id=plan.run_id, files_seen=plan.files_seen, articles_new=len(analysed_ids),
         articles_unchanged=len(plan.kept_article_ids),
@@ -392,6 +397,7 @@ def finish_ingest(plan: IngestPlan, warehouse: Warehouse, staging: Staging,
                        "finish": time.perf_counter() - finish_started,
                        "batches_busy": sum(result.seconds for result in results),  # summed over workers
                        **{f"batch_{stage}": seconds for stage, seconds in batch_stages.items()}},
+        batch_counts=dict(batch_counts),
         workers=sorted({result.worker for result in results}),
     )
 

@@ -14,10 +14,15 @@ from typing import Iterator
 
 
 class StageClock:
-    """``with clock("ner"): ...`` adds the block's wall time to ``clock.seconds["ner"]``."""
+    """``with clock("ner"): ...`` adds the block's wall time to ``clock.seconds["ner"]``;
+    ``clock.count("ner_pieces", n)`` counts work done, so a time can be read per unit."""
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = defaultdict(float)
+        self.counts: dict[str, int] = defaultdict(int)
+
+    def count(self, what: str, n: int = 1) -> None:
+        self.counts[what] += n
 
     @contextmanager
     def __call__(self, stage: str) -> Iterator[None]:

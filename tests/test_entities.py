@@ -20,12 +20,16 @@ from quotewire.entities import (
     canonicalise,
     clean_form,
     entity_id,
+    NO_MEMORY,
+    RememberedEntities,
+    entity_spans,
     load_nlp,
     recognise,
     resolve_mentions,
     resolve_model_name,
 )
 from quotewire.settings import DEFAULT_SPACY_MODEL, FALLBACK_SPACY_MODELS
+from quotewire.stage_clock import StageClock
 
 
 def mentions_in(text: str, *spans: tuple[str, str]) -> list[Mention]:
@@ -298,8 +302,8 @@ def test_recognise_maps_offsets_to_the_article_and_names_surnames_in_full(nlp):
 def test_recognise_streams_several_articles_and_keeps_them_apart(nlp):
     first = structure_from_blank_lines(INVENTED_ARTICLE)
     second = structure_from_blank_lines("Whitcombe is a village.\n\nNobody lives in Whitcombe now.")
-    together = recognise(nlp, [first, second, first], batch_size=2)
-    assert together[0] == together[2] == recognise(nlp, [first])[0]
+    together = recognise(nlp, [first, second, first], batch_size=2, memory=NO_MEMORY)  # NER on each
+    assert together[0] == together[2] == recognise(nlp, [first], memory=NO_MEMORY)[0]
     # The full name belongs to the first article only: the second cannot borrow it.
     assert all(m.name != "Eleanor Whitcombe" for m in together[1])
 
@@ -488,14 +492,20 @@ def ruler_nlp(monkeypatch, max_length: int = 1_000_000):
         {"label": "GPE", "pattern": "Marlow"},
     ])
     nlp.max_length = max_length
+    nlp("Marlow")  # the ruler makes its phrase patterns into docs (through nlp.pipe) on first use
     lengths = []
-    original = entities.mentions_in_paragraph
+    original = nlp.pipe
 
-    def recording(doc, paragraph, offset=0):
-        lengths.append(len(doc.text))
-        return original(doc, paragraph, offset)
+    def recording(texts, **kwargs):
+        def noted():
+            for item in texts:
+                text = item[0] if kwargs.get("as_tuples") else item
+                if isinstance(text, str):  # spaCy's pipe calls itself again with the docs it made
+                    lengths.append(len(text))
+                yield item
+        return original(noted(), **kwargs)
 
-    monkeypatch.setattr(entities, "mentions_in_paragraph", recording)
+    monkeypatch.setattr(nlp, "pipe", recording)
     return nlp, lengths
 
 
@@ -562,3 +572,64 @@ def test_a_renamed_mention_keeps_every_other_field():
     assert mention.renamed("Ann Roe", "PERSON") == replace(mention, name="Ann Roe", label="PERSON")
     # a field added to Mention must be carried over by renamed() too
     assert {f.name for f in fields(Mention)} == {"start", "end", "text", "label", "name", "paragraph_position"}
+
+
+# --- NER results reused for repeated texts -------------------------------------------------------
+
+
+def test_remembered_entities_give_back_what_was_put_including_nothing():
+    memory = RememberedEntities(capacity=10)
+    spans = [(0, 9, "PERSON"), (20, 26, "GPE"), (70_000, 70_005, "ORG")]
+    memory.put(memory.key("one"), spans)
+    memory.put(memory.key("two"), [])
+    assert memory.get(memory.key("one")) == spans
+    assert memory.get(memory.key("two")) == []
+    assert memory.get(memory.key("three")) is None
+    assert NO_MEMORY.get(NO_MEMORY.key("one")) is None
+    NO_MEMORY.put(NO_MEMORY.key("one"), spans)
+    assert NO_MEMORY.get(NO_MEMORY.key("one")) is None
+
+
+def test_remembered_entities_forget_the_oldest_beyond_capacity_but_keep_what_is_in_use():
+    memory = RememberedEntities(capacity=4)  # two generations of two
+    keys = [memory.key(f"text {i}") for i in range(6)]
+    for key in keys[:5]:
+        memory.put(key, [(0, 4, "ORG")])
+    assert memory.get(keys[0]) is None and memory.get(keys[1]) is None  # the oldest generation went
+    assert memory.get(keys[2]) == [(0, 4, "ORG")]  # used again: carried into the newest generation
+    memory.put(keys[5], [])
+    assert memory.get(keys[2]) == [(0, 4, "ORG")] and memory.get(keys[3]) is None
+    assert memory.get(keys[4]) == [(0, 4, "ORG")] and memory.get(keys[5]) == []
+    assert len(memory._current) + len(memory._previous) <= 4
+
+
+def test_a_repeated_text_goes_to_ner_once_and_gets_the_same_entities(monkeypatch):
+    nlp, lengths = ruler_nlp(monkeypatch)
+    memory, clock = RememberedEntities(), StageClock()
+    pieces = ["Tova Renk left Marlow.", "Reuter", "Tova Renk left Marlow.", "Marlow slept."]
+    first = entity_spans(nlp, pieces, batch_size=2, memory=memory, clock=clock)
+    assert lengths == [22, 6, 13]  # the repeat inside the call did not reach NER
+    assert first[0] == first[2] == [(0, 9, "PERSON"), (15, 21, "GPE")] and first[1] == []
+    again = entity_spans(nlp, ["Marlow slept.", "Reuter", "Renk, of Marlow."], batch_size=2, memory=memory,
+                         clock=clock)
+    assert lengths == [22, 6, 13, 16]  # only the new text
+    assert again[:2] == [first[3], first[1]] and again[2] == [(9, 15, "GPE")]
+    assert clock.counts == {"ner_pieces": 7, "ner_pieces_reused": 3}
+    assert entity_spans(nlp, pieces, batch_size=2, memory=NO_MEMORY) == first
+    assert lengths[4:] == [22, 6, 22, 13]  # without memory every piece goes to NER
+
+
+@pytest.mark.slow
+def test_reused_entities_are_those_ner_finds_in_any_batch(nlp):
+    """The same paragraphs among different neighbours: reusing a paragraph's entities gives
+    the mentions NER gives when it runs on every paragraph, in any batch."""
+    shared = "Mayor Eleanor Whitcombe met officials of the Green Party in Bristol on Tuesday."
+    articles = [structure_from_blank_lines(text) for text in (
+        INVENTED_ARTICLE,
+        f"Port report\n\n{shared}\n\nThe harbour in Avonmouth was closed, Daniel Okafor said.",
+        f"{shared}\n\nTerms were not disclosed.\n\nTerms were not disclosed.",
+    )]
+    every_time = [recognise(nlp, [article], batch_size=1, memory=NO_MEMORY)[0] for article in articles]
+    memory = RememberedEntities()
+    assert recognise(nlp, articles, batch_size=3, memory=memory) == every_time
+    assert recognise(nlp, articles[::-1], batch_size=2, memory=memory) == every_time[::-1]  # all reused

@@ -210,8 +210,10 @@ class RememberedEntities:
         index = self._label_index
         for _, _, label in spans:
             if label not in index:
-                index[label] = len(self._labels)
+                # The label is in the list before its index is published, so a thread
+                # reading the index (a threads runner shares the model) always finds it.
                 self._labels.append(label)
+                index[label] = self._labels.index(label)
         self._store(key, b"".join(_SPAN.pack(start, end, index[label]) for start, end, label in spans))
 
     def _store(self, key: bytes, packed: bytes) -> None:

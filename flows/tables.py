@@ -41,73 +41,71 @@ def to_table(name: str, rows: Iterable[dict]) -> pa.Table:
     return pa.Table.from_pylist(list(rows), schema=schema)
 
 
+def empty_columns(name: str) -> dict[str, list]:
+    """One list per column of the table, in the schema's order, to append a row's values to."""
+    return {field.name: [] for field in schemas.TABLES[name]}
+
+
 def article_tables(articles: Sequence[AnalysedArticle], run_id: str, ingested_at: datetime) -> dict[str, pa.Table]:
-    """The four per-article tables for one batch."""
+    """The four per-article tables for one batch.
+
+    Built column by column, not as one dict per row for ``Table.from_pylist``: the tables of
+    650 BBC articles took 0.28 s of CPU instead of 0.35 (medians of 6, in alternating order).
+    A column left without its value makes the lists' lengths differ, which ``from_pydict``
+    refuses."""
     from quotewire.entities import entity_id  # imports spaCy: only workers need it
-    article_rows, paragraph_rows, quote_rows, entity_rows = [], [], [], []
+    a, p, q, e = (empty_columns(name) for name in ("articles", "paragraphs", "quotes", "entities"))
     for article in articles:
         structure, aid = article.structure, article.article_id
-        article_rows.append({
-            "article_id": aid,
-            "source_path": article.document.source_path,
-            "content_sha256": article.document.content_sha256,
-            "outlet": structure.outlet,
-            "section": structure.section,
-            "headline": structure.headline,
-            "dek": structure.dek,
-            "byline": structure.byline or structure.author,
-            "credit": structure.credit,
-            "url": structure.url,
-            "published_at": parse_published_at(structure.published_at),
-            "text": structure.text,
-            "word_count": word_count(structure.text),
-            "encoding": article.document.encoding,
-            "ingested_at": ingested_at,
-            "run_id": run_id,
-        })
+        a["article_id"].append(aid)
+        a["source_path"].append(article.document.source_path)
+        a["content_sha256"].append(article.document.content_sha256)
+        a["outlet"].append(structure.outlet)
+        a["section"].append(structure.section)
+        a["headline"].append(structure.headline)
+        a["dek"].append(structure.dek)
+        a["byline"].append(structure.byline or structure.author)
+        a["credit"].append(structure.credit)
+        a["url"].append(structure.url)
+        a["published_at"].append(parse_published_at(structure.published_at))
+        a["text"].append(structure.text)
+        a["word_count"].append(word_count(structure.text))
+        a["encoding"].append(article.document.encoding)
+        a["ingested_at"].append(ingested_at)
+        a["run_id"].append(run_id)
         for paragraph in structure.paragraphs:
-            paragraph_rows.append({
-                "paragraph_id": paragraph_id(aid, paragraph.position),
-                "article_id": aid,
-                "position": paragraph.position,
-                "kind": paragraph.kind,
-                "start": paragraph.start,
-                "end": paragraph.end,
-                "text": paragraph.text,
-                "word_count": word_count(paragraph.text),
-            })
+            p["paragraph_id"].append(paragraph_id(aid, paragraph.position))
+            p["article_id"].append(aid)
+            p["position"].append(paragraph.position)
+            p["kind"].append(paragraph.kind)
+            p["start"].append(paragraph.start)
+            p["end"].append(paragraph.end)
+            p["text"].append(paragraph.text)
+            p["word_count"].append(word_count(paragraph.text))
         entity_names = {mention.name for mention in article.mentions}
         for quote in article.quotes:
-            quote_rows.append({
-                "quote_id": f"{aid}:q{quote.start}",
-                "article_id": aid,
-                "paragraph_id": paragraph_id(aid, quote.paragraph_position),
-                "start": quote.start,
-                "end": quote.end,
-                "text": quote.text,
-                "kind": quote.kind,
-                "speaker": quote.speaker,
-                "speaker_mention": quote.speaker_mention,
-                "speaker_entity_id": entity_id(quote.speaker) if quote.speaker in entity_names else None,
-                "cue": quote.cue,
-                "method": quote.method,
-                "word_count": word_count(quote.text),
-            })
+            q["quote_id"].append(f"{aid}:q{quote.start}")
+            q["article_id"].append(aid)
+            q["paragraph_id"].append(paragraph_id(aid, quote.paragraph_position))
+            q["start"].append(quote.start)
+            q["end"].append(quote.end)
+            q["text"].append(quote.text)
+            q["kind"].append(quote.kind)
+            q["speaker"].append(quote.speaker)
+            q["speaker_mention"].append(quote.speaker_mention)
+            q["speaker_entity_id"].append(entity_id(quote.speaker) if quote.speaker in entity_names else None)
+            q["cue"].append(quote.cue)
+            q["method"].append(quote.method)
+            q["word_count"].append(word_count(quote.text))
         for mention in article.mentions:
-            entity_rows.append({
-                "mention_id": f"{aid}:e{mention.start}",
-                "article_id": aid,
-                "paragraph_id": paragraph_id(aid, mention.paragraph_position),
-                "start": mention.start,
-                "end": mention.end,
-                "text": mention.text,
-                "label": mention.label,
-                "entity_id": entity_id(mention.name),
-                "name": mention.name,
-            })
-    return {
-        "articles": to_table("articles", article_rows),
-        "paragraphs": to_table("paragraphs", paragraph_rows),
-        "quotes": to_table("quotes", quote_rows),
-        "entities": to_table("entities", entity_rows),
-    }
+            e["mention_id"].append(f"{aid}:e{mention.start}")
+            e["article_id"].append(aid)
+            e["paragraph_id"].append(paragraph_id(aid, mention.paragraph_position))
+            e["start"].append(mention.start)
+            e["end"].append(mention.end)
+            e["text"].append(mention.text)
+            e["label"].append(mention.label)
+            e["entity_id"].append(entity_id(mention.name))
+            e["name"].append(mention.name)
+    return {name: pa.Table.from_pydict(columns, schema=schemas.TABLES[name])
+            for name, columns in (("articles", a), ("paragraphs", p), ("quotes", q), ("entities", e))}

@@ -90,9 +90,10 @@ def drop_unheard_embedders(nlp: Language) -> None:
 # away on free) unless an earlier free of that size has raised its thresholds, so each batch
 # touched 30 MB of new pages: 1,814 BBC paragraphs cost 420,000 page faults and 1.5 s of
 # system time on 20 s of NER. With the thresholds above that size the scratch is reused:
-# 7,800 faults, 0.03 s. (A process that happened to free a big block first, as the bench's
-# floor did after reading its paragraphs from Parquet, had them raised already.) The price is
-# up to 64 MB kept at the heap's top between batches; ingest hands it back after each batch.
+# 7,800 faults, 0.03 s. (The bench's floor processes had fewer such faults than a worker
+# before, 150,000-190,000 for 5,500 paragraphs each against 510,000-550,000, for reasons not
+# pinned down; they load the model here too.) The price is up to 64 MB kept at the heap's top
+# between batches; a worker hands it back after each batch (ingest._return_freed_memory).
 NER_SCRATCH_BYTES = 32 * 2**20  # glibc's largest mmap threshold on 64-bit
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt parameters (malloc.h)
 

@@ -15,7 +15,6 @@ section line onto the headline ("Jeff Sessions\\n\\nJeff Sessions Tells ...") in
 from __future__ import annotations
 
 import bisect
-import ctypes
 import hashlib
 import re
 import struct
@@ -29,6 +28,7 @@ from pathlib import Path
 import spacy
 from spacy.language import Language
 
+from quotewire import heap
 from quotewire.attribution import FEMALE_FIRST_NAMES, MALE_FIRST_NAMES, NAME_SUFFIXES, is_subsequence
 from quotewire.document import ArticleStructure, Mention, Paragraph
 from quotewire.literals import find_literals
@@ -93,20 +93,14 @@ def drop_unheard_embedders(nlp: Language) -> None:
 # 7,800 faults, 0.03 s. (The bench's floor processes had fewer such faults than a worker
 # before, 150,000-190,000 for 5,500 paragraphs each against 510,000-550,000, for reasons not
 # pinned down; they load the model here too.) The price is up to 64 MB kept at the heap's top
-# between batches; a worker hands it back after each batch (ingest._return_freed_memory).
+# between batches; a worker hands it back after each batch (heap.return_freed_memory).
 NER_SCRATCH_BYTES = 32 * 2**20  # glibc's largest mmap threshold on 64-bit
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt parameters (malloc.h)
 
 
 def keep_ner_scratch_memory() -> bool:
     """Have glibc keep freed blocks up to NER_SCRATCH_BYTES for reuse instead of returning
     them to the OS at once (see above); False where there is no glibc."""
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        return bool(libc.mallopt(_M_MMAP_THRESHOLD, NER_SCRATCH_BYTES)
-                    and libc.mallopt(_M_TRIM_THRESHOLD, 2 * NER_SCRATCH_BYTES))
-    except (OSError, AttributeError):
-        return False
+    return heap.keep_freed_blocks(NER_SCRATCH_BYTES)
 
 
 @cache  # one load per process: every batch a worker analyses reuses it

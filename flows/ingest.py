@@ -20,7 +20,6 @@ takes its article with it unless another path still holds the same bytes.
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import os
 import socket
@@ -36,6 +35,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from quotewire import heap
 from quotewire.analyse import analyse_documents, article_id_for  # spaCy: imported lazily
 from quotewire.discover import discover
 from quotewire.document import DecodedDocument, Rejection
@@ -296,25 +296,16 @@ def analyse_batch(batch: list[ArticleToAnalyse], staging: Staging, spacy_model: 
         staging.write_part(tables, part_name)
     rows = {name: tables[name].num_rows for name in PART_TABLES}
     del tables, documents
-    _return_freed_memory()
+    heap.return_freed_memory()  # a long-lived worker's RSS stays flat
     return BatchResult(part_name, article_ids, rejects, rows, time.perf_counter() - started, clock.as_dict(),
                        dict(clock.counts))
 
 
 def _allocate_arrow_with_malloc() -> None:
     """Arrow's default allocator (jemalloc or mimalloc) keeps the pages a batch's tables
-    freed; through malloc, _return_freed_memory hands them back too."""
+    freed; through malloc, heap.return_freed_memory hands them back too."""
     if pa.default_memory_pool().backend_name != "system":
         pa.set_memory_pool(pa.system_memory_pool())
-
-
-def _return_freed_memory() -> None:
-    """Hand the heap a batch freed back to the OS, so a long-lived worker's RSS stays flat
-    (glibc keeps freed arenas otherwise). A no-op where there is no glibc."""
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
 
 
 def _carry_over_parts(warehouse: Warehouse, staging: Staging, dropped: set[str]) -> None:

@@ -10,6 +10,7 @@ import pyarrow as pa
 
 from quotewire import schemas
 from quotewire.analyse import AnalysedArticle
+from quotewire.document import Mention, Quote
 
 _WORD = re.compile(r"\w+(?:['’]\w+)*")
 
@@ -44,6 +45,15 @@ def to_table(name: str, rows: Iterable[dict]) -> pa.Table:
 def empty_columns(name: str) -> dict[str, list]:
     """One list per column of the table, in the schema's order, to append a row's values to."""
     return {field.name: [] for field in schemas.TABLES[name]}
+
+
+def _append_place(columns: dict[str, list], article_id: str, span: Quote | Mention) -> None:
+    """The columns a quote and an entity mention share: where in which article it stands."""
+    columns["article_id"].append(article_id)
+    columns["paragraph_id"].append(paragraph_id(article_id, span.paragraph_position))
+    columns["start"].append(span.start)
+    columns["end"].append(span.end)
+    columns["text"].append(span.text)
 
 
 def article_tables(articles: Sequence[AnalysedArticle], run_id: str, ingested_at: datetime) -> dict[str, pa.Table]:
@@ -85,11 +95,7 @@ def article_tables(articles: Sequence[AnalysedArticle], run_id: str, ingested_at
         entity_names = {mention.name for mention in article.mentions}
         for quote in article.quotes:
             q["quote_id"].append(f"{aid}:q{quote.start}")
-            q["article_id"].append(aid)
-            q["paragraph_id"].append(paragraph_id(aid, quote.paragraph_position))
-            q["start"].append(quote.start)
-            q["end"].append(quote.end)
-            q["text"].append(quote.text)
+            _append_place(q, aid, quote)
             q["kind"].append(quote.kind)
             q["speaker"].append(quote.speaker)
             q["speaker_mention"].append(quote.speaker_mention)
@@ -99,11 +105,7 @@ def article_tables(articles: Sequence[AnalysedArticle], run_id: str, ingested_at
             q["word_count"].append(word_count(quote.text))
         for mention in article.mentions:
             e["mention_id"].append(f"{aid}:e{mention.start}")
-            e["article_id"].append(aid)
-            e["paragraph_id"].append(paragraph_id(aid, mention.paragraph_position))
-            e["start"].append(mention.start)
-            e["end"].append(mention.end)
-            e["text"].append(mention.text)
+            _append_place(e, aid, mention)
             e["label"].append(mention.label)
             e["entity_id"].append(entity_id(mention.name))
             e["name"].append(mention.name)

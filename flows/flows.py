@@ -3,7 +3,8 @@
 
 - ``ingest``:       raw files -> Parquet snapshot (one task per batch of articles)
 - ``build_models``: Parquet -> warehouse/quotewire.duckdb + marts/*.parquet
-- ``pipeline``:     both in one flow run, under one warehouse lock; writes warehouse/report.html,
+- ``pipeline``:     both in one flow run, under one warehouse lock; writes warehouse/report.html
+                    (left as it is when nothing changed since it was written),
                     then run report artifacts
 """
 
@@ -18,7 +19,7 @@ from prefect.futures import as_completed
 from prefect.task_runners import TaskRunner
 
 from quotewire import ingest as ingest_steps
-from quotewire.html_report import report_summary_markdown, write_report
+from quotewire.html_report import report_is_current, report_summary_markdown, write_report
 from quotewire.models import build_models as build_models_step
 from quotewire.progress import Progress
 from quotewire.report import run_report_markdown
@@ -107,7 +108,10 @@ def pipeline(raw_dir: str | None = None, warehouse_dir: str | None = None, show_
         else:  # nothing changed: the database already holds exactly this snapshot
             built = {"skipped": "no new snapshot since the last build", "seconds": 0.0}
         report_path = settings.warehouse_dir / "report.html"
-        report = write_report(settings.database_path, report_path, datetime.now(timezone.utc))
+        if built.get("skipped") and report_is_current(report_path, settings.database_path):
+            report = None  # same data, same page: loading it again took most of an unchanged run
+        else:
+            report = write_report(settings.database_path, report_path, datetime.now(timezone.utc))
     create_markdown_artifact(
         run_report_markdown(ingested, built, settings.database_path),
         key="quotewire-run-report", description="Row counts, rejected files and top speakers of this run",

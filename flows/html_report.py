@@ -419,9 +419,24 @@ def write_report(database_path: Path, out: Path, generated_at: datetime) -> Repo
     return data
 
 
-def report_summary_markdown(data: ReportData, out: Path) -> str:
-    """A few lines for the Prefect UI pointing at the report."""
+def report_is_current(out: Path, database_path: Path) -> bool:
+    """``out`` was written after the database it shows was built, and after this module (which
+    renders it) last changed: a run that changed nothing leaves the page as it is, so its
+    "generated" time and the file a browser or dashboard holds stay those of the data."""
+    try:
+        written = out.stat().st_mtime_ns
+        inputs = [database_path.stat().st_mtime_ns, Path(__file__).stat().st_mtime_ns]
+    except FileNotFoundError:
+        return False
+    return written > max(inputs)
+
+
+def report_summary_markdown(data: ReportData | None, out: Path) -> str:
+    """A few lines for the Prefect UI pointing at the report (``data`` None: the run left an
+    up-to-date report as it was)."""
     lines = [f"HTML report: `{out}`", ""]
+    if data is None:
+        return "\n".join(lines + ["Unchanged: this run published no new data."]) + "\n"
     if data.notice:
         return "\n".join(lines + [data.notice]) + "\n"
     lines += [f"Top speakers: {', '.join(f'{speaker} ({n})' for speaker, n in data.top_speakers[:5])}."]

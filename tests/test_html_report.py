@@ -7,10 +7,13 @@ inline script ran, and the pixels of a screenshot), not at the HTML source.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import struct
 import subprocess
+import sys
+import time
 import zlib
 from datetime import date, datetime, timezone
 from html.parser import HTMLParser
@@ -36,6 +39,7 @@ from quotewire.html_report import (
     horizontal_bar_chart,
     load_report_data,
     render_report,
+    report_is_current,
     report_summary_markdown,
 )
 from quotewire.models import query
@@ -194,6 +198,28 @@ def test_heatmap_shades_cells_by_count_and_leaves_empty_pairs_blank():
 def test_summary_names_the_file_and_the_top_speakers(tmp_path):
     text = report_summary_markdown(ReportData(top_speakers=[("Ann", 3), ("Bo", 1)]), tmp_path / "report.html")
     assert str(tmp_path / "report.html") in text and "Ann (3), Bo (1)" in text
+
+
+def test_the_report_is_current_only_when_written_after_its_database_and_its_code(tmp_path):
+    out, database = tmp_path / "report.html", tmp_path / "quotewire.duckdb"
+    assert not report_is_current(out, database)  # neither exists
+    database.write_text("db")
+    assert not report_is_current(out, database)  # never written
+
+    def touch(path, at):
+        os.utime(path, ns=(at, at))
+
+    code = Path(sys.modules[report_is_current.__module__].__file__).stat().st_mtime_ns
+    later = max(code, time.time_ns()) + 2_000_000_000
+    out.write_text("page")
+    touch(database, later)
+    touch(out, later + 1_000_000_000)
+    assert report_is_current(out, database)
+    touch(database, later + 2_000_000_000)  # models rebuilt since
+    assert not report_is_current(out, database)
+    touch(database, code - 2_000_000_000)
+    touch(out, code - 1_000_000_000)  # the rendering code changed after the page was written
+    assert not report_is_current(out, database)
 
 
 def test_missing_database_gives_a_page_saying_so(tmp_path, capsys):
@@ -359,6 +385,16 @@ def test_pipeline_writes_the_report_and_links_it_as_an_artifact(prefect_harness,
     report = (warehouse / "report.html").resolve()
     assert any(report.as_uri() in data for data in data_by_key["quotewire-html-report-link"])
     assert any(str(report) in data for data in data_by_key["quotewire-html-report"])
+
+    # A run that publishes nothing new leaves the page as it was, and says so.
+    written = report.stat().st_mtime_ns
+    again = run_pipeline(raw, warehouse, workers=1)
+    assert again["ingest"]["published"] is False and again["models"].get("skipped")
+    assert report.stat().st_mtime_ns == written
+    with get_client(sync_client=True) as client:
+        [latest] = client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[
+            "quotewire-html-report"])), sort="CREATED_DESC", limit=1)
+    assert str(report) in str(latest.data) and "Unchanged" in str(latest.data)
 
 
 @pytest.mark.slow

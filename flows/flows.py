@@ -108,7 +108,8 @@ def pipeline(raw_dir: str | None = None, warehouse_dir: str | None = None, show_
         else:  # nothing changed: the database already holds exactly this snapshot
             built = {"skipped": "no new snapshot since the last build", "seconds": 0.0}
         report_path = settings.warehouse_dir / "report.html"
-        if built.get("skipped") and report_is_current(report_path, settings.database_path):
+        # A rebuilt database is newer than the page, so this only holds when nothing changed.
+        if report_is_current(report_path, settings.database_path):
             report = None  # same data, same page: loading it again took most of an unchanged run
         else:
             report = write_report(settings.database_path, report_path, datetime.now(timezone.utc))

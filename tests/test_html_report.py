@@ -396,6 +396,12 @@ def test_pipeline_writes_the_report_and_links_it_as_an_artifact(prefect_harness,
             "quotewire-html-report"])), sort="CREATED_DESC", limit=1)
     assert str(report) in str(latest.data) and "Unchanged" in str(latest.data)
 
+    # New data rebuilds the database, which makes the page out of date: it is written again.
+    write_raw(raw, {"wire/later.txt": "Later story\n\n\"We will see,\" said Dana Marks, a judge.\n"})
+    changed = run_pipeline(raw, warehouse, workers=1)
+    assert changed["ingest"]["published"] is True
+    assert report.stat().st_mtime_ns > written
+
 
 @pytest.mark.slow
 def test_a_warehouse_with_no_articles_renders_a_page_that_says_so(tmp_path):

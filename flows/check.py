@@ -9,12 +9,10 @@ What it verifies (each failure is one ``Problem`` naming the rule and the offend
   (same sha256); otherwise the warehouse is out of date for it.
 - **tables**: the data tests of ``sql/tests`` that need only the staging views (unique, non-null
   keys; paragraph, quote and entity offsets inside their article and slicing out exactly their
-  stored text; quotes and entities pointing at a paragraph of their own article), plus the
-  ledger rules below (``LEDGER_TESTS``): every article has at least one source path, and its
-  ``source_path`` is the first of them.
-
-Checks run as DuckDB queries over the published Parquet snapshot in an in-memory database,
-so ``check`` never touches ``quotewire.duckdb`` and can run while an analyst has it open.
+  stored text; quotes and entities pointing at a paragraph of their own article; every article
+  has a source path, and its ``source_path`` is the first of them), run by the model runner
+  (``models.run_staging_tests``) over the published Parquet snapshot in an in-memory database,
+  so ``check`` never touches ``quotewire.duckdb`` and can run while an analyst has it open.
 """
 
 from __future__ import annotations
@@ -26,38 +24,14 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
-
 from quotewire.discover import SourceFile, discover
-from quotewire.models import discover_data_tests, discover_models, render, run_order
+from quotewire.models import DataTestResult, ModelError, run_staging_tests
 from quotewire.settings import Settings
 from quotewire.store import Warehouse
 
 # A JSON Lines file is ingested record by record; each record's id is the path plus its line.
 _LINE_ID = re.compile(r"^(?P<path>.+)#L(?P<line>[1-9][0-9]*)$")
-ROWS_NAMED = 5  # offending rows quoted per problem; the count says how many there are in all
 
-# Rules about the ledger that no data test of sql/tests covers. Same shape as those tests: a
-# query over the staging views returning the rows that break the rule.
-LEDGER_TESTS: dict[str, str] = {
-    "articles_have_a_source_path": """
-        select articles.article_id, articles.source_path
-        from {{ ref('stg_articles') }} as articles
-        anti join {{ ref('stg_article_sources') }} as sources on articles.article_id = sources.article_id
-    """,
-    "article_sources_point_at_an_article": """
-        select sources.source_path, sources.article_id
-        from {{ ref('stg_article_sources') }} as sources
-        anti join {{ ref('stg_articles') }} as articles on articles.article_id = sources.article_id
-    """,
-    "article_source_path_is_its_first_path": """
-        select articles.article_id, articles.source_path, min(sources.source_path) as first_path
-        from {{ ref('stg_articles') }} as articles
-        join {{ ref('stg_article_sources') }} as sources on articles.article_id = sources.article_id
-        group by articles.article_id, articles.source_path
-        having articles.source_path <> min(sources.source_path)
-    """,
-}
 
 
 @dataclass(frozen=True)
@@ -143,48 +117,18 @@ def freshness_problems(files: dict[str, SourceFile], ingested_sha: dict[str, str
 # --- tables: DuckDB queries over the published Parquet ----------------------------------------
 
 
-def staging_views(sql_dir: Path) -> dict[str, str]:
-    """Name -> SQL of the staging views (the only models ``check`` needs), in build order."""
-    models = discover_models(sql_dir)
-    return {name: models[name].sql for name in run_order(models)
-            if models[name].path.parent.name == "staging"}
-
-
-def table_tests(sql_dir: Path, views: set[str]) -> dict[str, str]:
-    """The data tests of sql/tests that need only staging views, plus the ledger rules."""
-    reference = re.compile(r"\{\{\s*ref\(\s*['\"]([^'\"]+)['\"]\s*\)\s*\}\}")
-    tests = {name: sql for name, sql in discover_data_tests(sql_dir).items()
-             if set(reference.findall(sql)) <= views}
-    return {**tests, **LEDGER_TESTS}
-
-
 def table_problems(parquet_dir: Path, sql_dir: Path) -> list[Problem]:
-    views = staging_views(sql_dir)
-    problems = []
-    with duckdb.connect(":memory:") as connection:
-        for name, sql in views.items():
-            connection.execute(f'create view "{name}" as\n{render(sql, parquet_dir, name)}')
-        for name, sql in table_tests(sql_dir, set(views)).items():
-            try:
-                cursor = connection.execute(render(sql, parquet_dir, name))
-                columns = [column[0] for column in cursor.description]
-                rows = cursor.fetchall()
-            except duckdb.Error as error:
-                problems.append(Problem(name, f"could not run: {error}"))
-                continue
-            if rows:
-                problems.append(Problem(name, describe_rows(columns, rows)))
-    return problems
+    """The data tests that need only the staging views, run by the model runner."""
+    try:
+        results = run_staging_tests(parquet_dir, sql_dir)
+    except ModelError as error:
+        return [Problem("models", str(error))]
+    return [Problem(result.name, describe_rows(result)) for result in results if not result.passed]
 
 
-def describe_rows(columns: list[str], rows: list[tuple]) -> str:
-    def short(value: object) -> str:
-        text = repr(value)
-        return text if len(text) <= 60 else text[:59] + "…"
-
-    named = "; ".join(", ".join(f"{c}={short(v)}" for c, v in zip(columns, row)) for row in rows[:ROWS_NAMED])
-    more = f" (and {len(rows) - ROWS_NAMED} more)" if len(rows) > ROWS_NAMED else ""
-    return f"{len(rows)} row(s) break it: {named}{more}"
+def describe_rows(result: DataTestResult) -> str:
+    """The data test's failing rows on one line."""
+    return "; ".join(line.strip() for line in result.describe().splitlines()[1:])
 
 
 # --- the whole check ------------------------------------------------------------------------

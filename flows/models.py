@@ -282,6 +282,20 @@ def build_models(parquet_dir: Path, database_path: Path, marts_dir: Path, sql_di
     )
 
 
+def run_staging_tests(parquet_dir: Path, sql_dir: Path) -> list[DataTestResult]:
+    """The staging views over ``parquet_dir`` in an in-memory database, and every data test
+    that needs nothing else (``quotewire check``: no marts built, the published file untouched)."""
+    import duckdb
+
+    models = discover_models(sql_dir)
+    staging = {name: model for name, model in models.items() if model.path.parent.name == "staging"}
+    tests = {name: sql for name, sql in discover_data_tests(sql_dir).items() if set(_REF.findall(sql)) <= staging.keys()}
+    with duckdb.connect(":memory:") as connection:
+        for name in run_order(staging):
+            _build_model(connection, staging[name], parquet_dir)
+        return [_run_data_test(connection, name, sql, staging, parquet_dir) for name, sql in tests.items()]
+
+
 @contextmanager
 def _timed(timings: dict[str, float], step: str) -> Iterator[None]:
     started = time.perf_counter()

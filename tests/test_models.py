@@ -65,9 +65,12 @@ class Para:
 
 def article_rows(article_id: str, outlet: str | None, published_at: datetime | None, paras: list[Para]) -> dict[str, list[dict]]:
     text = "\n\n".join(para.text for para in paras)
-    rows: dict[str, list[dict]] = {"articles": [], "paragraphs": [], "quotes": [], "entities": []}
+    rows: dict[str, list[dict]] = {"articles": [], "article_sources": [], "paragraphs": [], "quotes": [], "entities": []}
+    source_path = f"{outlet or 'misc'}/{article_id}.txt"
+    rows["article_sources"].append({"source_path": source_path, "article_id": article_id, "content_sha256": "0" * 64,
+                                    "size_bytes": len(text.encode()), "first_seen": INGESTED, "run_id": "run-1"})
     rows["articles"].append({
-        "article_id": article_id, "source_path": f"{outlet or 'misc'}/{article_id}.txt", "content_sha256": "0" * 64,
+        "article_id": article_id, "source_path": source_path, "content_sha256": "0" * 64,
         "outlet": outlet, "headline": paras[0].text, "published_at": published_at, "text": text,
         "word_count": words(text), "encoding": "utf-8", "ingested_at": INGESTED, "run_id": "run-1",
     })

@@ -110,7 +110,7 @@ def command_run(args: argparse.Namespace) -> int:
     settings = _settings(args)
     if not settings.raw_dir.is_dir():
         raise UserError(f"raw folder {settings.raw_dir} does not exist")
-    from quotewire.store import Warehouse
+    from quotewire.publish.store import Warehouse
 
     # Taken before Prefect starts, so a second run exits at once instead of after start-up;
     # the flows take the same lock again (it is re-entrant within a process).
@@ -118,7 +118,7 @@ def command_run(args: argparse.Namespace) -> int:
         prefect_defaults()
         if args.dask_address and args.runner != "dask":
             raise UserError("--dask-address needs --runner dask")
-        from quotewire.runners import one_off_run
+        from quotewire.runtime.runners import one_off_run
 
         # The workers load the model while Prefect's server starts.
         with one_off_run(args.runner, settings.workers, args.dask_address, settings.spacy_model) as runner:
@@ -128,7 +128,7 @@ def command_run(args: argparse.Namespace) -> int:
                 raw_dir=str(settings.raw_dir), warehouse_dir=str(settings.warehouse_dir),
                 show_progress=not args.quiet)
     if not args.quiet:
-        from quotewire.summary import print_summary
+        from quotewire.reports.console import print_summary
 
         print_summary(result, settings.database_path)
     return 0
@@ -147,8 +147,8 @@ def command_serve(args: argparse.Namespace) -> int:
 
 
 def command_sql(args: argparse.Namespace) -> int:
-    from quotewire.models import query
-    from quotewire.summary import print_rows
+    from quotewire.models.build import query
+    from quotewire.reports.console import print_rows
 
     database = _settings(args).database_path
     if not database.exists():
@@ -163,9 +163,9 @@ def command_sql(args: argparse.Namespace) -> int:
 
 
 def command_eval(args: argparse.Namespace) -> int:
-    from quotewire.analyse import quotes_in_text
-    from quotewire.entities import load_nlp
-    from quotewire.evaluate import evaluate, format_report
+    from quotewire.analyse.article import quotes_in_text
+    from quotewire.analyse.entities import load_nlp
+    from quotewire.measure.evaluate import evaluate, format_report
 
     for path in args.gold:
         if not path.is_file():
@@ -176,28 +176,47 @@ def command_eval(args: argparse.Namespace) -> int:
     return 0
 
 
-def _delegate(module: str, function: str):
-    """Commands whose code lives in their own stage module, imported only when used."""
-    def command(args: argparse.Namespace) -> int:
-        import importlib
+# Commands whose code lives in their own stage module, imported only when used.
+def command_check(args: argparse.Namespace) -> int:
+    from quotewire.models.check import command_check as check
 
-        return getattr(importlib.import_module(f"quotewire.{module}"), function)(args)
-    return command
+    return check(args)
+
+
+def command_bench(args: argparse.Namespace) -> int:
+    from quotewire.measure.bench import command_bench as bench
+
+    return bench(args)
+
+
+def command_bench_html(args: argparse.Namespace) -> int:
+    from quotewire.measure.bench_html import command_bench_html as bench_html
+
+    return bench_html(args)
+
+
+def command_docs(args: argparse.Namespace) -> int:
+    from quotewire.reports.dictionary import command_docs as docs
+
+    return docs(args)
+
+
+def command_report(args: argparse.Namespace) -> int:
+    from quotewire.reports.html_report import command_report as report
+
+    return report(args)
 
 
 COMMANDS = {
     "run": command_run, "serve": command_serve, "sql": command_sql, "eval": command_eval,
-    "check": _delegate("check", "command_check"),
-    "bench": _delegate("bench", "command_bench"),
-    "bench-html": _delegate("bench_html", "command_bench_html"),
-    "docs": _delegate("docs", "command_docs"),
-    "report": _delegate("html_report", "command_report"),
+    "check": command_check, "bench": command_bench, "bench-html": command_bench_html,
+    "docs": command_docs, "report": command_report,
 }
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from quotewire.store import WarehouseBusy
+    from quotewire.publish.store import WarehouseBusy
 
     try:
         return COMMANDS[args.command](args)

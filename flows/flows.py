@@ -1,5 +1,5 @@
 """Prefect flows. They only wire the stage modules together: all logic is in plain functions
-(ingest.py, models.py, report.py) that are tested without Prefect.
+(publish/ingest.py, models/build.py, reports/) that are tested without Prefect.
 
 - ``ingest``:       raw files -> Parquet snapshot (one task per batch of articles)
 - ``build_models``: Parquet -> warehouse/quotewire.duckdb + marts/*.parquet
@@ -18,14 +18,14 @@ from prefect.artifacts import create_link_artifact, create_markdown_artifact
 from prefect.futures import as_completed
 from prefect.task_runners import TaskRunner
 
-from quotewire import ingest as ingest_steps
-from quotewire.html_report import report_is_current, report_summary_markdown, write_report
-from quotewire.models import build_models as build_models_step
-from quotewire.progress import Progress
-from quotewire.report import run_report_markdown
-from quotewire.runners import make_task_runner, release_workers
+from quotewire.publish import ingest as ingest_steps
+from quotewire.reports.html_report import report_is_current, report_summary_markdown, write_report
+from quotewire.models.build import build_models as build_models_step
+from quotewire.runtime.progress import Progress
+from quotewire.reports.run_report import run_report_markdown
+from quotewire.runtime.runners import make_task_runner, release_workers
 from quotewire.settings import Settings
-from quotewire.store import Staging, Warehouse
+from quotewire.publish.store import Staging, Warehouse
 from quotewire.tasks import BatchArticles, analyse_batch_task
 
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from quotewire import ingest
-from quotewire.runners import run_batch
+from quotewire.publish import ingest
+from quotewire.runtime.runners import run_batch
 
 
 class BatchArticles:

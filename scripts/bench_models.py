@@ -22,8 +22,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from quotewire import schemas
-from quotewire.models import build_models
+from quotewire.publish import schemas
+from quotewire.models.build import build_models
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 PARAGRAPHS_PER_ARTICLE = 20  # headline, byline, 18 body

@@ -8,7 +8,7 @@ import pytest
 
 @pytest.fixture(scope="session")
 def nlp():
-    from quotewire.entities import load_nlp
+    from quotewire.analyse.entities import load_nlp
     from quotewire.settings import Settings
 
     return load_nlp(Settings().spacy_model)

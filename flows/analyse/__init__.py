@@ -1,0 +1,1 @@
+"""Decoded documents -> article structure, entity mentions, quotes and their speakers."""

@@ -1,0 +1,1 @@
+"""Accuracy and speed: quote evaluation against gold files, throughput benchmarks."""

@@ -1,0 +1,1 @@
+"""Parquet snapshot -> DuckDB staging views, data tests and marts (sql/)."""

@@ -1,0 +1,1 @@
+"""Analysed articles -> Arrow tables (schemas are the contract) -> atomic Parquet snapshots."""

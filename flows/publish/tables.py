@@ -1,0 +1,113 @@
+"""Analysed articles -> Arrow tables with exactly the schemas of schemas.py."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from typing import Iterable, Sequence
+
+import pyarrow as pa
+
+from quotewire.publish import schemas
+from quotewire.analyse.article import AnalysedArticle
+from quotewire.read.document import Mention, Quote
+
+_WORD = re.compile(r"\w+(?:['’]\w+)*")
+
+
+def word_count(text: str) -> int:
+    """Words as analysts count them: "doesn't" is one word, punctuation is none."""
+    return _WORD.subn("", text)[1]  # counts without building the list of words findall would
+
+
+def parse_published_at(value: str | None) -> datetime | None:
+    """ISO 8601 dates or datetimes from front matter; naive values are taken as UTC; junk gives None."""
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc)
+
+
+def paragraph_id(article_id: str, position: int) -> str:
+    return f"{article_id}:p{position}"
+
+
+def to_table(name: str, rows: Iterable[dict]) -> pa.Table:
+    schema = schemas.TABLES[name]
+    return pa.Table.from_pylist(list(rows), schema=schema)
+
+
+def empty_columns(name: str) -> dict[str, list]:
+    """One list per column of the table, in the schema's order, to append a row's values to."""
+    return {field.name: [] for field in schemas.TABLES[name]}
+
+
+def _append_place(columns: dict[str, list], article_id: str, span: Quote | Mention) -> None:
+    """The columns a quote and an entity mention share: where in which article it stands."""
+    columns["article_id"].append(article_id)
+    columns["paragraph_id"].append(paragraph_id(article_id, span.paragraph_position))
+    columns["start"].append(span.start)
+    columns["end"].append(span.end)
+    columns["text"].append(span.text)
+
+
+def article_tables(articles: Sequence[AnalysedArticle], run_id: str, ingested_at: datetime) -> dict[str, pa.Table]:
+    """The four per-article tables for one batch.
+
+    Built column by column, not as one dict per row for ``Table.from_pylist``: the tables of
+    650 BBC articles took 0.28 s of CPU instead of 0.35 (medians of 6, in alternating order).
+    A column left without its value makes the lists' lengths differ, which ``from_pydict``
+    refuses."""
+    from quotewire.analyse.entities import entity_id  # imports spaCy: only workers need it
+    a, p, q, e = (empty_columns(name) for name in ("articles", "paragraphs", "quotes", "entities"))
+    for article in articles:
+        structure, aid = article.structure, article.article_id
+        a["article_id"].append(aid)
+        a["source_path"].append(article.document.source_path)
+        a["content_sha256"].append(article.document.content_sha256)
+        a["outlet"].append(structure.outlet)
+        a["section"].append(structure.section)
+        a["headline"].append(structure.headline)
+        a["dek"].append(structure.dek)
+        a["byline"].append(structure.byline or structure.author)
+        a["credit"].append(structure.credit)
+        a["url"].append(structure.url)
+        a["published_at"].append(parse_published_at(structure.published_at))
+        a["text"].append(structure.text)
+        a["word_count"].append(word_count(structure.text))
+        a["encoding"].append(article.document.encoding)
+        a["ingested_at"].append(ingested_at)
+        a["run_id"].append(run_id)
+        for paragraph in structure.paragraphs:
+            p["paragraph_id"].append(paragraph_id(aid, paragraph.position))
+            p["article_id"].append(aid)
+            p["position"].append(paragraph.position)
+            p["kind"].append(paragraph.kind)
+            p["start"].append(paragraph.start)
+            p["end"].append(paragraph.end)
+            p["text"].append(paragraph.text)
+            p["word_count"].append(word_count(paragraph.text))
+        entity_names = {mention.name for mention in article.mentions}
+        for quote in article.quotes:
+            q["quote_id"].append(f"{aid}:q{quote.start}")
+            _append_place(q, aid, quote)
+            q["kind"].append(quote.kind)
+            q["speaker"].append(quote.speaker)
+            q["speaker_mention"].append(quote.speaker_mention)
+            q["speaker_entity_id"].append(entity_id(quote.speaker) if quote.speaker in entity_names else None)
+            q["cue"].append(quote.cue)
+            q["method"].append(quote.method)
+            q["word_count"].append(word_count(quote.text))
+        for mention in article.mentions:
+            e["mention_id"].append(f"{aid}:e{mention.start}")
+            _append_place(e, aid, mention)
+            e["label"].append(mention.label)
+            e["entity_id"].append(entity_id(mention.name))
+            e["name"].append(mention.name)
+    return {name: pa.Table.from_pydict(columns, schema=schemas.TABLES[name])
+            for name, columns in (("articles", a), ("paragraphs", p), ("quotes", q), ("entities", e))}

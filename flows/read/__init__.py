@@ -1,0 +1,1 @@
+"""Raw files -> decoded documents: discovery, decoding, formats (HTML, JSONL, Markdown), sources."""

@@ -1,0 +1,1 @@
+"""What a run shows people: run summary, console tables, the HTML report, the data dictionary."""

@@ -15,6 +15,7 @@ Each refusal is one line, raised as ``RunRefused``.
 from __future__ import annotations
 
 import os
+import stat
 from collections import defaultdict
 from collections.abc import Collection, Iterable
 from pathlib import Path
@@ -33,23 +34,27 @@ class PathProblem(Exception):
 
 def raw_root_problem(raw_dir: Path) -> str | None:
     """Why ``raw_dir`` cannot be read as a raw root, or None when it can."""
-    if not raw_dir.exists():
-        return f"raw folder {raw_dir} does not exist"
-    if not raw_dir.is_dir():
-        return f"raw folder {raw_dir} is not a directory"
     try:
+        if not stat.S_ISDIR(os.stat(raw_dir).st_mode):
+            return f"raw folder {raw_dir} is not a directory"
         with os.scandir(raw_dir) as listing:
             next(listing, None)
-    except OSError as error:
+    except (FileNotFoundError, NotADirectoryError):
+        return f"raw folder {raw_dir} does not exist"
+    except OSError as error:  # a folder above it or the folder itself without permission, a dead mount
         return f"raw folder {raw_dir} cannot be read: {error.strerror or error}"
     return None
 
 
 def warehouse_dir_problem(warehouse_dir: Path) -> str | None:
     """Why ``warehouse_dir`` cannot hold a warehouse (it may not exist yet), or None."""
-    if warehouse_dir.exists() and not warehouse_dir.is_dir():
-        return f"warehouse {warehouse_dir} is not a directory"
-    return None
+    try:
+        is_dir = stat.S_ISDIR(os.stat(warehouse_dir).st_mode)
+    except FileNotFoundError:
+        return None  # the first run creates it
+    except OSError as error:
+        return f"warehouse {warehouse_dir} cannot be reached: {error.strerror or error}"
+    return None if is_dir else f"warehouse {warehouse_dir} is not a directory"
 
 
 def check_paths(raw_dir: Path | None, warehouse_dir: Path | None) -> None:
@@ -70,7 +75,8 @@ def parse_share(value: str | float) -> float:
     return share
 
 
-def articles_removed(previous_sources: Iterable[tuple[str, str]], current_paths: Collection[str]) -> tuple[int, int]:
+def articles_removed(previous_sources: Iterable[tuple[str, str]],
+                     current_paths: Collection[str]) -> tuple[int, int]:
     """(articles whose every source path is gone from the raw dir, published articles), from
     the published ledger's (source_path, article_id) rows. An edited file keeps its path, so
     its article is replaced, not removed."""

@@ -115,6 +115,7 @@ def test_a_share_is_a_fraction_or_a_percentage_between_none_and_all():
 
 
 def test_the_setting_comes_from_the_environment(monkeypatch):
+    monkeypatch.delenv("QUOTEWIRE_MAX_DELETE_SHARE", raising=False)
     assert Settings().max_delete_share == 0.2
     monkeypatch.setenv("QUOTEWIRE_MAX_DELETE_SHARE", "5%")
     assert Settings().max_delete_share == 0.05

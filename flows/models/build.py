@@ -358,6 +358,10 @@ def _export_parquet(connection: duckdb.DuckDBPyConnection, name: str, path: Path
 # --- querying -------------------------------------------------------------------------------
 
 
+class EmptyQuery(ValueError):
+    """A query without a single SQL statement."""
+
+
 def query(database_path: Path, sql: str) -> tuple[list[str], list[tuple]]:
     """Runs ``sql`` against the published database, read-only: (column names, rows)."""
     [result] = queries(database_path, [sql])
@@ -380,6 +384,8 @@ def queries(database_path: Path, sqls: list[str]) -> list[tuple[list[str], list[
         connection.execute("use quotewire")
         for sql in sqls:
             cursor = connection.execute(sql)
+            if cursor is None:  # DuckDB's answer to a query of only blanks and comments
+                raise EmptyQuery("the SQL query holds no statement")
             results.append(([], []) if cursor.description is None
                            else ([column[0] for column in cursor.description], cursor.fetchall()))
     return results

@@ -160,9 +160,11 @@ def run_check(settings: Settings) -> CheckReport:
 def command_check(args: argparse.Namespace) -> int:
     settings = Settings().with_overrides(raw_dir=getattr(args, "raw", None),
                                          warehouse_dir=getattr(args, "warehouse", None))
-    if not settings.raw_dir.is_dir():
-        print(f"quotewire check: raw folder {settings.raw_dir} does not exist")
-        return 1
+    from quotewire.cli import require_paths, require_warehouse
+
+    # Without a published snapshot every raw file would be listed as unaccounted: say why instead.
+    require_warehouse(settings.warehouse_dir, Warehouse(settings.warehouse_dir).current_snapshot() is not None)
+    require_paths(raw_dir=settings.raw_dir)
     report = run_check(settings)
     for problem in report.problems:
         print(f"problem: {problem}")

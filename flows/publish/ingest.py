@@ -35,6 +35,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from quotewire.publish import guard
 from quotewire.runtime import heap
 from quotewire.analyse.article import analyse_documents, article_id_for  # spaCy: imported lazily
 from quotewire.read.discover import discover
@@ -403,13 +404,28 @@ def unchanged_summary(plan: IngestPlan) -> IngestSummary:
     )
 
 
+def deletion_refusal(plan: IngestPlan, settings: Settings) -> str | None:
+    """The guard's one-line refusal of this plan (too many published articles would go), or None."""
+    removed, published = guard.articles_removed(
+        zip(plan.previous_sources.column("source_path").to_pylist(),
+            plan.previous_sources.column("article_id").to_pylist()),
+        plan.current_paths.keys())
+    return guard.deletion_refusal(removed, published, settings.max_delete_share, settings.allow_deletions,
+                                  settings.raw_dir)
+
+
 def run_ingest(settings: Settings,
                analyse_batches: Callable[[IngestPlan, Staging], list[BatchResult]]) -> IngestSummary:
     """The whole ingest under the warehouse lock; ``analyse_batches`` decides where the
     batches run (here in turn, or as Prefect tasks) and returns their results in batch order."""
+    guard.check_paths(None, settings.warehouse_dir)
     warehouse = Warehouse(settings.warehouse_dir)
     with warehouse.lock():
+        guard.check_paths(settings.raw_dir, None)  # an unmounted share must not read as "all deleted"
         plan = plan_ingest(settings, warehouse)
+        refusal = deletion_refusal(plan, settings)
+        if refusal:
+            raise guard.RunRefused(refusal)
         if not plan.has_changes:
             return unchanged_summary(plan)
         staging = warehouse.begin(plan.run_id)

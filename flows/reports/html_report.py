@@ -446,7 +446,10 @@ def report_summary_markdown(data: ReportData | None, out: Path) -> str:
 def command_report(args: argparse.Namespace) -> int:
     from datetime import timezone
 
+    from quotewire.cli import require_warehouse
+
     settings = Settings().with_overrides(warehouse_dir=args.warehouse)
+    require_warehouse(settings.warehouse_dir, settings.database_path.is_file())  # a typo creates no folder
     out = args.out or settings.warehouse_dir / "report.html"
     data = write_report(settings.database_path, out, datetime.now(timezone.utc))
     print(f"wrote {out}" + (f" ({data.notice})" if data.notice else ""))

@@ -41,6 +41,7 @@ from quotewire.reports.html_report import (
     render_report,
     report_is_current,
     report_summary_markdown,
+    write_report,
 )
 from quotewire.models.build import query
 from reports.test_docs import ARTICLES, build_warehouse
@@ -222,11 +223,12 @@ def test_the_report_is_current_only_when_written_after_its_database_and_its_code
     assert not report_is_current(out, database)
 
 
-def test_missing_database_gives_a_page_saying_so(tmp_path, capsys):
-    assert command_report(argparse.Namespace(warehouse=tmp_path / "nowhere", out=None)) == 0
-    page = (tmp_path / "nowhere" / "report.html").read_text(encoding="utf-8")
-    assert "No warehouse database" in page and speaker_bars(page) == []
-    assert "report.html" in capsys.readouterr().out
+def test_a_folder_without_a_warehouse_is_an_error_and_no_folder_is_created(tmp_path):
+    from quotewire.cli import UserError
+
+    with pytest.raises(UserError, match=f"^no warehouse at {tmp_path / 'nowhere'}; run quotewire run first$"):
+        command_report(argparse.Namespace(warehouse=tmp_path / "nowhere", out=None))
+    assert not (tmp_path / "nowhere").exists()
 
 
 # --- in a real browser ----------------------------------------------------------------------
@@ -350,7 +352,7 @@ def test_screenshot_shows_the_bars_and_an_empty_warehouse_shows_none(warehouse, 
     assert drawn >= 20 * len(counts)  # every bar is at least 1 px wide and 20 px high, most far wider
 
     empty = tmp_path / "empty.html"
-    command_report(argparse.Namespace(warehouse=tmp_path / "no-warehouse", out=empty))
+    write_report(tmp_path / "no-warehouse" / "quotewire.duckdb", empty, datetime.now(timezone.utc))  # the page saying so
     assert pixels_of_colour(screenshot(empty, tmp_path / "profile-empty", 1000, 500), BAR_COLOUR) == 0
 
 

@@ -74,7 +74,8 @@ def read_documents(source: SourceFile, max_file_bytes: int) -> list[tuple[Docume
         text = html_to_article_text(data, source.source_path)
         if text is None:
             return [(whole, Rejection(source.source_path, "no_article_body",
-                                      "No article body found in the page.", file_sha))]
+                                      "No article body found in the page (none, or a word or two: "
+                                      "a navigation or index page).", file_sha))]
         return [(whole, DecodedDocument(source.source_path, file_sha, without_lone_surrogates(text), "html", len(data)))]
     # A .txt.gz is identified by its bytes on disk, like every other file.
     return [(whole, decode_bytes(data, source.source_path, content_sha256=file_sha))]

@@ -78,7 +78,8 @@ class IngestPlan:
     dropped_article_ids: set[str]  # published articles whose rows go (removed, re-keyed, re-analysed)
     files_seen: int
     article_ids: dict[str, str] = field(default_factory=dict)  # source_path -> article id, of current_paths
-    # previous article id -> the id its still-present text has now (ids from an earlier rule)
+    # previous article id -> the id its unchanged file has now (ids made by the earlier
+    # raw-bytes rule, or an HTML extraction that now reads the same page differently)
     rekeyed_article_ids: dict[str, str] = field(default_factory=dict)
     # kept article id -> (content_sha256, encoding) of its primary file, re-encoded with the same text
     refreshed_articles: dict[str, tuple[str, str]] = field(default_factory=dict)
@@ -149,14 +150,16 @@ def plan_ingest(settings: Settings, warehouse: Warehouse, now: datetime | None =
     previous_sources = warehouse.read_table("article_sources")
     previous_rejects = warehouse.read_table("rejects")
     previous_paths_of: dict[str, list[str]] = defaultdict(list)
-    for path, article_id in zip(previous_sources.column("source_path").to_pylist(),
-                                previous_sources.column("article_id").to_pylist()):
+    previous_ids = previous_sources.column("article_id").to_pylist()
+    previous_paths = previous_sources.column("source_path").to_pylist()
+    for path, article_id in zip(previous_paths, previous_ids):
         previous_paths_of[article_id].append(path)
+    previous_sha = dict(zip(previous_paths, previous_sources.column("content_sha256").to_pylist()))
 
     rejects: list[Rejection] = []
     current_paths: dict[str, tuple[DocumentRef, str, int]] = {}
     article_ids: dict[str, str] = {}
-    encodings: dict[str, str] = {}
+    encodings: dict[str, str] = {}  # of the documents whose bytes are not those in the ledger
     files_seen = 0
     # read_documents below opens every file anyway: discover need not open each one first.
     for found in discover(settings.raw_dir, settings.max_file_bytes, check_readable=False):
@@ -172,23 +175,22 @@ def plan_ingest(settings: Settings, warehouse: Warehouse, now: datetime | None =
             else:
                 current_paths[ref.source_path] = (ref, read.content_sha256, read.size_bytes)
                 article_ids[ref.source_path] = article_id_for(read.text)
-                encodings[ref.source_path] = read.encoding
+                if previous_sha.get(ref.source_path) != read.content_sha256:
+                    encodings[ref.source_path] = read.encoding
 
     paths_of: dict[str, list[DocumentRef]] = defaultdict(list)
     for path, (ref, _, _) in current_paths.items():
         paths_of[article_ids[path]].append(ref)
 
-    previous_sha = dict(zip(previous_sources.column("source_path").to_pylist(),
-                            previous_sources.column("content_sha256").to_pylist()))
     kept, to_analyse, refreshed = set(), [], {}
     for article_id, sources in paths_of.items():
         sources.sort(key=lambda s: s.source_path)
         primary = sources[0].source_path
-        previous_paths = sorted(previous_paths_of.get(article_id, []))
         # The primary path decides source_path and outlet, so a change of it means re-analysis.
-        if previous_paths and previous_paths[0] == primary:
+        previous = previous_paths_of.get(article_id)
+        if previous and min(previous) == primary:
             kept.add(article_id)
-            if previous_sha.get(primary) != current_paths[primary][1]:  # same text, other bytes
+            if primary in encodings:  # same text, other bytes
                 refreshed[article_id] = (current_paths[primary][1], encodings[primary])
         else:
             to_analyse.append(ArticleToAnalyse(article_id, current_paths[primary][1], sources[0]))
@@ -196,11 +198,9 @@ def plan_ingest(settings: Settings, warehouse: Warehouse, now: datetime | None =
     # A path whose bytes are as the ledger has them holds the text its article was made from:
     # listed under another id now, that article is re-keyed, not removed.
     rekeyed = {}
-    for path, previous_id in zip(previous_sources.column("source_path").to_pylist(),
-                                 previous_sources.column("article_id").to_pylist()):
+    for path, previous_id in zip(previous_paths, previous_ids):
         current_id = article_ids.get(path)
-        if current_id not in (None, previous_id) and previous_sha.get(path) == current_paths[path][1] \
-                and previous_id not in paths_of:
+        if current_id not in (None, previous_id) and path not in encodings and previous_id not in paths_of:
             rekeyed.setdefault(previous_id, current_id)
 
     to_analyse.sort(key=lambda a: a.primary.source_path)

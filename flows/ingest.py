@@ -18,8 +18,10 @@ Lines dump's lines are documents `dump.jsonl#L<n>`), listed once per path in
 change but whose text does not (re-encoded, re-saved) is the same article and is not
 analysed again. An edited file is a new article; the old version's rows go. A file that
 disappears takes its article with it unless another path still holds the same text.
-Ledger rows with ids made by an earlier rule (ids from the raw bytes) are re-keyed: their
-articles are analysed once under the new id and the old rows go (``rekeyed_article_ids``).
+Articles published under the earlier rule (id from the raw bytes) are re-keyed once: their
+rows are carried over under the new id when their primary file is unchanged
+(``renamed_article_ids``), copies that were separate articles merge into one, and nothing
+is counted as removed while its text is still there (``rekeyed_article_ids``).
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ from quotewire.settings import Settings
 from quotewire.sources import DocumentRef, read_documents, read_documents_again
 from quotewire.stage_clock import StageClock
 from quotewire.store import PART_TABLES, Staging, Warehouse, part_name_for
-from quotewire.tables import article_tables, to_table
+from quotewire.tables import ARTICLE_KEYED_COLUMNS, article_tables, to_table
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +83,8 @@ class IngestPlan:
     # previous article id -> the id its unchanged file has now (ids made by the earlier
     # raw-bytes rule, or an HTML extraction that now reads the same page differently)
     rekeyed_article_ids: dict[str, str] = field(default_factory=dict)
+    # previous id -> new id of the articles whose rows are carried over under the new id
+    renamed_article_ids: dict[str, str] = field(default_factory=dict)
     # kept article id -> (content_sha256, encoding) of its primary file, re-encoded with the same text
     refreshed_articles: dict[str, tuple[str, str]] = field(default_factory=dict)
     first_publish: bool = False
@@ -108,7 +112,8 @@ class IngestPlan:
         ))
         current_rejects = {(r.source_path, r.reason) for r in self.rejects}
         # The first run publishes even an empty raw dir: the models need tables to read.
-        return bool(self.first_publish or self.batches or self.dropped_article_ids or previous_paths != current
+        return bool(self.first_publish or self.batches or self.dropped_article_ids or self.renamed_article_ids
+                    or previous_paths != current
                     or previous_rejects != current_rejects)
 
 
@@ -155,6 +160,7 @@ def plan_ingest(settings: Settings, warehouse: Warehouse, now: datetime | None =
     for path, article_id in zip(previous_paths, previous_ids):
         previous_paths_of[article_id].append(path)
     previous_sha = dict(zip(previous_paths, previous_sources.column("content_sha256").to_pylist()))
+    previous_id_of = dict(zip(previous_paths, previous_ids))
 
     rejects: list[Rejection] = []
     current_paths: dict[str, tuple[DocumentRef, str, int]] = {}
@@ -182,7 +188,7 @@ def plan_ingest(settings: Settings, warehouse: Warehouse, now: datetime | None =
     for path, (ref, _, _) in current_paths.items():
         paths_of[article_ids[path]].append(ref)
 
-    kept, to_analyse, refreshed = set(), [], {}
+    kept, to_analyse, refreshed, renamed = set(), [], {}, {}
     for article_id, sources in paths_of.items():
         sources.sort(key=lambda s: s.source_path)
         primary = sources[0].source_path
@@ -192,6 +198,11 @@ def plan_ingest(settings: Settings, warehouse: Warehouse, now: datetime | None =
             kept.add(article_id)
             if primary in encodings:  # same text, other bytes
                 refreshed[article_id] = (current_paths[primary][1], encodings[primary])
+        elif _made_by_raw_bytes_rule(previous_id_of.get(primary), primary, previous_sha, previous_paths_of,
+                                     encodings, paths_of):
+            # Its rows were made from these very bytes, under this primary path: only the id is new.
+            renamed[previous_id_of[primary]] = article_id
+            kept.add(article_id)
         else:
             to_analyse.append(ArticleToAnalyse(article_id, current_paths[primary][1], sources[0]))
 
@@ -210,11 +221,22 @@ def plan_ingest(settings: Settings, warehouse: Warehouse, now: datetime | None =
         run_id=new_run_id(now), started_at=now, kept_article_ids=kept, current_paths=current_paths,
         batches=batches, rejects=rejects, previous_sources=previous_sources,
         previous_rejects=previous_rejects,
-        dropped_article_ids=set(previous_paths_of) - kept, files_seen=files_seen,
-        article_ids=article_ids, rekeyed_article_ids=rekeyed, refreshed_articles=refreshed,
+        dropped_article_ids=set(previous_paths_of) - kept - set(renamed), files_seen=files_seen,
+        article_ids=article_ids, rekeyed_article_ids=rekeyed, renamed_article_ids=renamed,
+        refreshed_articles=refreshed,
         first_publish=warehouse.current_snapshot() is None,
         plan_seconds=time.perf_counter() - started,
     )
+
+
+def _made_by_raw_bytes_rule(previous_id: str | None, primary: str, previous_sha: dict[str, str],
+                            previous_paths_of: dict[str, list[str]], changed: dict[str, str],
+                            current_ids: dict[str, list[DocumentRef]]) -> bool:
+    """Whether the published article ``previous_id`` was made from the primary path's present
+    bytes, with that path as its primary too, under the earlier rule (id = the first 16 hex
+    digits of the raw bytes' sha256): then its rows are this article's, under another id."""
+    return (previous_id is not None and primary not in changed and previous_id not in current_ids
+            and previous_id == previous_sha[primary][:16] and min(previous_paths_of[previous_id]) == primary)
 
 
 # A task costs Prefect about 0.1 s of a worker's time (context, client, state changes): a
@@ -345,27 +367,43 @@ def _allocate_arrow_with_malloc() -> None:
 
 
 def _carry_over_parts(warehouse: Warehouse, staging: Staging, dropped: set[str],
-                      refreshed: dict[str, tuple[str, str]]) -> None:
+                      refreshed: dict[str, tuple[str, str]], renamed: dict[str, str]) -> None:
     """Unchanged parts are linked into the new snapshot; parts holding a dropped article
-    are rewritten without it (under a new name, since their content changed), and parts
-    holding a refreshed one (same text, re-encoded file) with its file's new hash and encoding."""
+    are rewritten without it (under a new name, since their content changed), parts holding
+    a refreshed one (same text, re-encoded file) with its file's new hash and encoding, and
+    parts holding a renamed one with its rows under the new id."""
     snapshot = warehouse.current_snapshot()
     for part_name, article_ids in warehouse.part_articles().items():
         gone = dropped.intersection(article_ids)
-        if not gone and refreshed.keys().isdisjoint(article_ids):
+        if not gone and refreshed.keys().isdisjoint(article_ids) and renamed.keys().isdisjoint(article_ids):
             staging.carry_over(part_name)
             continue
         remaining = [a for a in article_ids if a not in gone]
         if not remaining:
             continue
-        new_name = part_name_for(remaining)
+        new_name = part_name_for([renamed.get(a, a) for a in remaining])
         keep = pa.array(remaining)
         tables = {}
         for name in PART_TABLES:
             table = pq.read_table(snapshot / name / part_name)
-            tables[name] = table.filter(pc.is_in(table.column("article_id"), value_set=keep))
+            tables[name] = _renamed(table.filter(pc.is_in(table.column("article_id"), value_set=keep)), renamed)
         tables["articles"] = _refreshed(tables["articles"], refreshed)
         staging.write_part(tables, new_name)
+
+
+def _renamed(table: pa.Table, renamed: dict[str, str]) -> pa.Table:
+    """``table`` with the renamed articles' ids (and the row ids made from them) changed."""
+    if not renamed:
+        return table
+    old_ids = table.column("article_id").to_pylist()
+    for column in ARTICLE_KEYED_COLUMNS:
+        if column not in table.column_names:
+            continue
+        values = [renamed[old] + value[len(old):] if old in renamed else value
+                  for old, value in zip(old_ids, table.column(column).to_pylist())]
+        index = table.schema.get_field_index(column)
+        table = table.set_column(index, table.schema.field(column), pa.array(values, pa.string()))
+    return table
 
 
 def _refreshed(articles: pa.Table, refreshed: dict[str, tuple[str, str]]) -> pa.Table:
@@ -392,7 +430,8 @@ def finish_ingest(plan: IngestPlan, warehouse: Warehouse, staging: Staging,
     batch_rejected_paths = {r.source_path for r in batch_rejects}
     rejected_ids = {plan.article_ids[path] for path in plan.current_paths if path in batch_rejected_paths}
 
-    _carry_over_parts(warehouse, staging, plan.dropped_article_ids, plan.refreshed_articles)
+    _carry_over_parts(warehouse, staging, plan.dropped_article_ids, plan.refreshed_articles,
+                      plan.renamed_article_ids)
 
     # An article rejected by its worker takes every path that holds the same text with it.
     all_rejects = list(plan.rejects) + batch_rejects

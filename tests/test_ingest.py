@@ -300,10 +300,6 @@ def test_a_re_encoded_file_with_the_same_text_is_not_analysed_again(settings, ra
     assert check_warehouse(settings) == []
 
 
-# Columns whose values start with the article id ("<article_id>:p3", "<article_id>:q120").
-ARTICLE_KEYED_COLUMNS = ("article_id", "paragraph_id", "quote_id", "mention_id")
-
-
 def rewrite_with_raw_byte_ids(settings) -> None:
     """Make the published snapshot what the earlier rule made: an article per distinct file
     content (id from the sha256 of the raw bytes), so copies with other bytes are articles of
@@ -311,7 +307,7 @@ def rewrite_with_raw_byte_ids(settings) -> None:
     import pyarrow.parquet as pq
 
     from quotewire.store import PART_TABLES, part_name_for
-    from quotewire.tables import to_table
+    from quotewire.tables import ARTICLE_KEYED_COLUMNS, to_table
 
     warehouse = Warehouse(settings.warehouse_dir)
     snapshot = warehouse.current_snapshot()
@@ -342,11 +338,13 @@ def rewrite_with_raw_byte_ids(settings) -> None:
 def test_a_warehouse_with_raw_byte_ids_is_re_keyed_once_without_duplicates(settings, raw):
     import gzip
 
+    from quotewire.check import check_warehouse
+
     (raw / "web").mkdir()
     (raw / "web" / "tram.html").write_text(QUOTED_PAGE)
     (raw / "web" / "tram.html.gz").write_bytes(gzip.compress(QUOTED_PAGE.encode()))
     (raw / "daily" / "windows.txt").write_bytes(article("Ferry timetable changes").replace("\n", "\r\n").encode())
-    ingest_serially(settings)
+    first_run = ingest_serially(settings).run_id
     expected = {name: without_run_columns(table(settings, name)).sort_by(key)
                 for name, key in [("articles", "article_id"), ("paragraphs", "paragraph_id"),
                                   ("quotes", "quote_id"), ("entities", "mention_id")]}
@@ -365,12 +363,15 @@ def test_a_warehouse_with_raw_byte_ids_is_re_keyed_once_without_duplicates(setti
     assert plan.removed_article_ids == {old_ids["daily/school.txt"]}
 
     summary = ingest_serially(settings)
-    assert summary.articles_rekeyed == 3 and summary.articles_removed == 1 and summary.articles_new == 2
+    assert summary.articles_rekeyed == 3 and summary.articles_removed == 1
+    assert summary.articles_new == 0  # the rows made from the same bytes are kept, under the new ids
+    assert set(table(settings, "articles").column("run_id").to_pylist()) == {first_run}
     assert ids_by_path(settings) == {path: new_ids[path] for path in new_ids if path != "daily/school.txt"}
     for name, rows in expected.items():
         kept = pc.invert(pc.equal(rows.column("article_id"), new_ids["daily/school.txt"]))
         key = rows.schema.names[0]
         assert without_run_columns(table(settings, name)).sort_by(key).equals(rows.filter(kept)), name
+    assert check_warehouse(settings) == []  # unique keys, offsets, every ledger rule
     assert ingest_serially(settings).published is False  # re-keyed once
 
 
@@ -384,3 +385,21 @@ def test_a_navigation_page_is_rejected_but_a_one_line_text_file_is_an_article(se
                        table(settings, "rejects").column("reason").to_pylist()))
     assert rejects["web/index.html"] == "no_article_body"
     assert "daily/brief.txt" in ids_by_path(settings)
+
+
+def test_an_unchanged_page_that_now_reads_differently_is_analysed_again(settings, raw, monkeypatch):
+    from quotewire import sources
+
+    (raw / "web").mkdir()
+    (raw / "web" / "tram.html").write_text(QUOTED_PAGE)
+    ingest_serially(settings)
+    before = ids_by_path(settings)["web/tram.html"]
+    extract = sources.html_to_article_text
+    monkeypatch.setattr(sources, "html_to_article_text",  # as a new extraction rule would
+                        lambda html, path: extract(html, path) + "\nWork starts in May.\n")
+    plan = plan_ingest(settings, Warehouse(settings.warehouse_dir))
+    assert before in plan.rekeyed_article_ids and not plan.removed_article_ids  # not a removal
+    assert plan.renamed_article_ids == {}  # but its rows are not the new text's
+    assert ingest_serially(settings).articles_new == 1
+    texts = table(settings, "articles").column("text").to_pylist()
+    assert sum("Work starts in May." in text for text in texts) == 1

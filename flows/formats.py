@@ -320,7 +320,7 @@ def body_paragraphs(extracted_text: str) -> list[str]:
 
 def html_to_article_text(html: bytes | str, source_path: str) -> str | None:
     """An HTML page as article text (front matter + headline + body), None with no article
-    body: none found, or one of a word or two (``is_navigation_only``).
+    body: none found, or one under MIN_HTML_BODY_WORDS words (``is_navigation_only``).
 
     ``source_path`` is only used for the (rare) page that gives no canonical URL: it is not a
     URL, so it is never written as one.

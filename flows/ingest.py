@@ -470,7 +470,7 @@ def finish_ingest(plan: IngestPlan, warehouse: Warehouse, staging: Staging,
     return IngestSummary(
         run_id=plan.run_id, files_seen=plan.files_seen, articles_new=len(analysed_ids),
         articles_unchanged=len(plan.kept_article_ids),
-        articles_removed=len(plan.removed_article_ids),
+        articles_removed=len(plan.dropped_article_ids - analysed_ids - set(plan.rekeyed_article_ids)),
         articles_rekeyed=len(plan.rekeyed_article_ids),
         rejects_by_reason=dict(Counter(r.reason for r in all_rejects)), rows_added=dict(rows_added),
         published=True, seconds=(datetime.now(timezone.utc) - plan.started_at).total_seconds(),

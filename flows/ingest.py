@@ -15,8 +15,8 @@ Rules: the same normalised text under several paths is one article, whatever the
 encodings, compression or formats (id from the text, ``analyse.article_id_for``; a JSON
 Lines dump's lines are documents `dump.jsonl#L<n>`), listed once per path in
 ``article_sources``; its ``source_path`` is the first path in sort order. A file whose bytes
-change but whose text does not (re-encoded, re-saved) is the same article and is not
-analysed again. An edited file is a new article; the old version's rows go. A file that
+or name change but whose text does not (re-encoded, renamed or gzip'd within its folder) is
+the same article and is not analysed again. An edited file is a new article; the old version's rows go. A file that
 disappears takes its article with it unless another path still holds the same text.
 Articles published under the earlier rule (id from the raw bytes) are re-keyed once: their
 rows are carried over under the new id when their primary file is unchanged
@@ -42,7 +42,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from quotewire import heap
-from quotewire.analyse import analyse_documents, article_id_for  # spaCy: imported lazily
+from quotewire.analyse import analyse_documents, article_id_for, outlet_from_path  # spaCy: imported lazily
 from quotewire.discover import discover
 from quotewire.document import DecodedDocument, Rejection
 from quotewire.settings import Settings
@@ -85,8 +85,9 @@ class IngestPlan:
     rekeyed_article_ids: dict[str, str] = field(default_factory=dict)
     # previous id -> new id of the articles whose rows are carried over under the new id
     renamed_article_ids: dict[str, str] = field(default_factory=dict)
-    # kept article id -> (content_sha256, encoding) of its primary file, re-encoded with the same text
-    refreshed_articles: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # kept article id -> (source_path, content_sha256, encoding) of its primary file, when that
+    # file was re-encoded, renamed or gzip'd with the same text (and outlet folder)
+    refreshed_articles: dict[str, tuple[str, str, str]] = field(default_factory=dict)
     first_publish: bool = False
     plan_seconds: float = 0.0
     planned_at: float = field(default_factory=time.perf_counter)  # perf_counter() when the plan was done
@@ -165,7 +166,7 @@ def plan_ingest(settings: Settings, warehouse: Warehouse, now: datetime | None =
     rejects: list[Rejection] = []
     current_paths: dict[str, tuple[DocumentRef, str, int]] = {}
     article_ids: dict[str, str] = {}
-    encodings: dict[str, str] = {}  # of the documents whose bytes are not those in the ledger
+    encodings: dict[str, str] = {}
     files_seen = 0
     # read_documents below opens every file anyway: discover need not open each one first.
     for found in discover(settings.raw_dir, settings.max_file_bytes, check_readable=False):
@@ -181,8 +182,8 @@ def plan_ingest(settings: Settings, warehouse: Warehouse, now: datetime | None =
             else:
                 current_paths[ref.source_path] = (ref, read.content_sha256, read.size_bytes)
                 article_ids[ref.source_path] = article_id_for(read.text)
-                if previous_sha.get(ref.source_path) != read.content_sha256:
-                    encodings[ref.source_path] = read.encoding
+                encodings[ref.source_path] = read.encoding
+    unchanged = {path for path, (_, sha, _) in current_paths.items() if previous_sha.get(path) == sha}
 
     paths_of: dict[str, list[DocumentRef]] = defaultdict(list)
     for path, (ref, _, _) in current_paths.items():
@@ -192,14 +193,15 @@ def plan_ingest(settings: Settings, warehouse: Warehouse, now: datetime | None =
     for article_id, sources in paths_of.items():
         sources.sort(key=lambda s: s.source_path)
         primary = sources[0].source_path
-        # The primary path decides source_path and outlet, so a change of it means re-analysis.
+        # The primary path decides source_path and outlet (from its folder when the text names
+        # none): the same text under a primary in the same folder has the same rows but these.
         previous = previous_paths_of.get(article_id)
-        if previous and min(previous) == primary:
+        if previous and outlet_from_path(min(previous)) == outlet_from_path(primary):
             kept.add(article_id)
-            if primary in encodings:  # same text, other bytes
-                refreshed[article_id] = (current_paths[primary][1], encodings[primary])
+            if primary != min(previous) or primary not in unchanged:
+                refreshed[article_id] = (primary, current_paths[primary][1], encodings[primary])
         elif _made_by_raw_bytes_rule(previous_id_of.get(primary), primary, previous_sha, previous_paths_of,
-                                     encodings, paths_of):
+                                     unchanged, paths_of):
             # Its rows were made from these very bytes, under this primary path: only the id is new.
             renamed[previous_id_of[primary]] = article_id
             kept.add(article_id)
@@ -211,7 +213,7 @@ def plan_ingest(settings: Settings, warehouse: Warehouse, now: datetime | None =
     rekeyed = {}
     for path, previous_id in zip(previous_paths, previous_ids):
         current_id = article_ids.get(path)
-        if current_id not in (None, previous_id) and path not in encodings and previous_id not in paths_of:
+        if current_id not in (None, previous_id) and path in unchanged and previous_id not in paths_of:
             rekeyed.setdefault(previous_id, current_id)
 
     to_analyse.sort(key=lambda a: a.primary.source_path)
@@ -230,12 +232,12 @@ def plan_ingest(settings: Settings, warehouse: Warehouse, now: datetime | None =
 
 
 def _made_by_raw_bytes_rule(previous_id: str | None, primary: str, previous_sha: dict[str, str],
-                            previous_paths_of: dict[str, list[str]], changed: dict[str, str],
+                            previous_paths_of: dict[str, list[str]], unchanged: set[str],
                             current_ids: dict[str, list[DocumentRef]]) -> bool:
     """Whether the published article ``previous_id`` was made from the primary path's present
     bytes, with that path as its primary too, under the earlier rule (id = the first 16 hex
     digits of the raw bytes' sha256): then its rows are this article's, under another id."""
-    return (previous_id is not None and primary not in changed and previous_id not in current_ids
+    return (previous_id is not None and primary in unchanged and previous_id not in current_ids
             and previous_id == previous_sha[primary][:16] and min(previous_paths_of[previous_id]) == primary)
 
 
@@ -367,10 +369,10 @@ def _allocate_arrow_with_malloc() -> None:
 
 
 def _carry_over_parts(warehouse: Warehouse, staging: Staging, dropped: set[str],
-                      refreshed: dict[str, tuple[str, str]], renamed: dict[str, str]) -> None:
+                      refreshed: dict[str, tuple[str, str, str]], renamed: dict[str, str]) -> None:
     """Unchanged parts are linked into the new snapshot; parts holding a dropped article
     are rewritten without it (under a new name, since their content changed), parts holding
-    a refreshed one (same text, re-encoded file) with its file's new hash and encoding, and
+    a refreshed one (same text, file re-encoded or renamed) with its file's path, hash and encoding, and
     parts holding a renamed one with its rows under the new id."""
     snapshot = warehouse.current_snapshot()
     for part_name, article_ids in warehouse.part_articles().items():
@@ -406,10 +408,10 @@ def _renamed(table: pa.Table, renamed: dict[str, str]) -> pa.Table:
     return table
 
 
-def _refreshed(articles: pa.Table, refreshed: dict[str, tuple[str, str]]) -> pa.Table:
-    """``articles`` with content_sha256 and encoding of the refreshed articles replaced."""
+def _refreshed(articles: pa.Table, refreshed: dict[str, tuple[str, str, str]]) -> pa.Table:
+    """``articles`` with source_path, content_sha256 and encoding of the refreshed articles replaced."""
     ids = articles.column("article_id").to_pylist()
-    for position, column in enumerate(("content_sha256", "encoding")):
+    for position, column in enumerate(("source_path", "content_sha256", "encoding")):
         values = [refreshed[a][position] if a in refreshed else v
                   for a, v in zip(ids, articles.column(column).to_pylist())]
         index = articles.schema.get_field_index(column)

@@ -403,3 +403,36 @@ def test_an_unchanged_page_that_now_reads_differently_is_analysed_again(settings
     assert ingest_serially(settings).articles_new == 1
     texts = table(settings, "articles").column("text").to_pylist()
     assert sum("Work starts in May." in text for text in texts) == 1
+
+
+def test_a_page_gzip_compressed_in_place_is_not_analysed_again(settings, raw):
+    import gzip
+
+    from quotewire.check import check_warehouse
+
+    (raw / "web").mkdir()
+    (raw / "web" / "tram.html").write_text(QUOTED_PAGE)
+    ingest_serially(settings)
+    before = ids_by_path(settings)["web/tram.html"]
+    (raw / "web" / "tram.html.gz").write_bytes(gzip.compress(QUOTED_PAGE.encode()))
+    os.remove(raw / "web" / "tram.html")
+    plan = plan_ingest(settings, Warehouse(settings.warehouse_dir))
+    assert plan.batches == [] and not plan.removed_article_ids
+    summary = ingest_serially(settings)
+    assert summary.articles_new == 0 and summary.articles_removed == 0
+    assert ids_by_path(settings)["web/tram.html.gz"] == before
+    paths = dict(zip(table(settings, "articles").column("article_id").to_pylist(),
+                     table(settings, "articles").column("source_path").to_pylist()))
+    assert paths[before] == "web/tram.html.gz"
+    assert check_warehouse(settings) == []
+
+
+def test_a_file_moved_to_another_outlet_folder_is_analysed_again_for_its_outlet(settings, raw):
+    ingest_serially(settings)
+    (raw / "weekly").mkdir()
+    os.rename(raw / "daily" / "pool.txt", raw / "weekly" / "pool.txt")
+    summary = ingest_serially(settings)
+    assert summary.articles_new == 1 and summary.articles_removed == 0
+    outlets = dict(zip(table(settings, "articles").column("source_path").to_pylist(),
+                       table(settings, "articles").column("outlet").to_pylist()))
+    assert outlets == {"daily/school.txt": "daily", "weekly/pool.txt": "weekly"}

@@ -23,7 +23,8 @@ def _schema(description: str, *fields: pa.Field) -> pa.Schema:
 ARTICLES = _schema(
     "One row per distinct article text. The same text under several paths is one article, whatever"
     " their bytes (encoding, gzip, HTML page or JSON Lines record; see article_sources); an edited"
-    " file becomes a new article and its old rows go.",
+    " file becomes a new article and its old rows go. A warehouse whose ids were made from the raw"
+    " bytes (before text ids) is re-keyed once by its next run.",
     _field("article_id", pa.string(), "Stable id: first 16 hex digits of sha256 of the normalised text (the decoded"
            " text with front matter, surrounding white space counted as one final newline).", False),
     _field("source_path", pa.string(), "POSIX path relative to the raw root; the first in sort order when several files hold this text.", False),

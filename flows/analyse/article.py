@@ -7,6 +7,7 @@ benchmark all call it, so what is measured is what is published.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import weakref
 from dataclasses import dataclass
 from pathlib import PurePosixPath
@@ -75,9 +76,12 @@ def _new_words_zone(nlp, articles: int):
     return contextlib.nullcontext()
 
 
-def article_id_for(content_sha256: str) -> str:
-    """Identical bytes are one article wherever they lie, so the id comes from the content."""
-    return content_sha256[:16]
+def article_id_for(text: str) -> str:
+    """The same text is one article however it arrives (any path, encoding, compression or
+    format), so the id comes from the normalised text. White space around it counts as one
+    final newline: a file lacking it is not another article, and a JSON Lines record, whose
+    text already ends so, keeps the id it had when ids came from the record's text bytes."""
+    return hashlib.sha256((text.strip() + "\n").encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
 def outlet_from_path(source_path: str) -> str | None:
@@ -113,7 +117,7 @@ def analyse_documents(nlp, documents: Sequence[DecodedDocument], clock: StageClo
             structures.append(structure)
     analysed = analyse_structures(nlp, structures, clock)
     return [
-        AnalysedArticle(article_id_for(document.content_sha256), document, structure, mentions, quotes)
+        AnalysedArticle(article_id_for(document.text), document, structure, mentions, quotes)
         for document, structure, (mentions, quotes) in zip(documents, structures, analysed)
     ]
 

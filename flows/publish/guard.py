@@ -76,14 +76,17 @@ def parse_share(value: str | float) -> float:
 
 
 def articles_removed(previous_sources: Iterable[tuple[str, str]],
-                     current_paths: Collection[str]) -> tuple[int, int]:
+                     current_paths: Collection[str], text_gone: Collection[str] | None = None) -> tuple[int, int]:
     """(articles whose every source path is gone from the raw dir, published articles), from
     the published ledger's (source_path, article_id) rows. An edited file keeps its path, so
-    its article is replaced, not removed."""
+    its article is replaced, not removed; an article whose text is still held by another
+    path (renamed, gzip'd) is not in ``text_gone`` (the plan's removed_article_ids), so kept."""
     paths_of: dict[str, list[str]] = defaultdict(list)
     for path, article_id in previous_sources:
         paths_of[article_id].append(path)
-    gone = sum(1 for paths in paths_of.values() if not any(path in current_paths for path in paths))
+    gone = sum(1 for article_id, paths in paths_of.items()
+               if not any(path in current_paths for path in paths)
+               and (text_gone is None or article_id in text_gone))
     return gone, len(paths_of)
 
 

@@ -11,11 +11,17 @@ Three steps, so the expensive middle one can run anywhere (threads, processes, D
 3. ``finish_ingest`` (main process) carries the unchanged parts over, drops the rows of
    articles that are gone or edited, writes the ledger and rejects, and publishes.
 
-Rules: identical bytes under several paths are one article (id from the content hash;
-for a JSON Lines dump, each line is a document `dump.jsonl#L<n>` hashed by its article text),
-listed once per path in ``article_sources``; its ``source_path`` is the first path in sort
-order. An edited file is a new article; the old version's rows go. A file that disappears
-takes its article with it unless another path still holds the same bytes.
+Rules: the same normalised text under several paths is one article, whatever the paths'
+encodings, compression or formats (id from the text, ``analyse.article_id_for``; a JSON
+Lines dump's lines are documents `dump.jsonl#L<n>`), listed once per path in
+``article_sources``; its ``source_path`` is the first path in sort order. A file whose bytes
+or name change but whose text does not (re-encoded, renamed or gzip'd within its folder) is
+the same article and is not analysed again. An edited file is a new article; the old version's rows go. A file that
+disappears takes its article with it unless another path still holds the same text.
+Articles published under the earlier rule (id from the raw bytes) are re-keyed once: their
+rows are carried over under the new id when their primary file is unchanged
+(``renamed_article_ids``), copies that were separate articles merge into one, and nothing
+is counted as removed while its text is still there (``rekeyed_article_ids``).
 """
 
 from __future__ import annotations
@@ -37,14 +43,14 @@ import pyarrow.parquet as pq
 
 from quotewire.publish import guard
 from quotewire.runtime import heap
-from quotewire.analyse.article import analyse_documents, article_id_for  # spaCy: imported lazily
+from quotewire.analyse.article import analyse_documents, article_id_for, outlet_from_path  # spaCy: imported lazily
 from quotewire.read.discover import discover
 from quotewire.read.document import DecodedDocument, Rejection
 from quotewire.settings import Settings
 from quotewire.read.sources import DocumentRef, read_documents, read_documents_again
 from quotewire.runtime.stage_clock import StageClock
 from quotewire.publish.store import PART_TABLES, Staging, Warehouse, part_name_for
-from quotewire.publish.tables import article_tables, to_table
+from quotewire.publish.tables import ARTICLE_KEYED_COLUMNS, article_tables, to_table
 
 log = logging.getLogger(__name__)
 
@@ -72,11 +78,27 @@ class IngestPlan:
     rejects: list[Rejection]
     previous_sources: pa.Table
     previous_rejects: pa.Table
-    dropped_article_ids: set[str]
+    dropped_article_ids: set[str]  # published articles whose rows go (removed, re-keyed, re-analysed)
     files_seen: int
+    article_ids: dict[str, str] = field(default_factory=dict)  # source_path -> article id, of current_paths
+    # previous article id -> the id its unchanged file has now (ids made by the earlier
+    # raw-bytes rule, or an HTML extraction that now reads the same page differently)
+    rekeyed_article_ids: dict[str, str] = field(default_factory=dict)
+    # previous id -> new id of the articles whose rows are carried over under the new id
+    renamed_article_ids: dict[str, str] = field(default_factory=dict)
+    # kept article id -> (source_path, content_sha256, encoding) of its primary file, when that
+    # file was re-encoded, renamed or gzip'd with the same text (and outlet folder)
+    refreshed_articles: dict[str, tuple[str, str, str]] = field(default_factory=dict)
     first_publish: bool = False
     plan_seconds: float = 0.0
     planned_at: float = field(default_factory=time.perf_counter)  # perf_counter() when the plan was done
+
+    @property
+    def removed_article_ids(self) -> set[str]:
+        """Published articles whose text is no longer in the raw dir (file deleted, edited or now
+        rejected): the removals a run makes. Unlike ``dropped_article_ids`` it leaves out
+        articles analysed again under the same id and articles re-keyed to a new id."""
+        return self.dropped_article_ids - set(self.article_ids.values()) - set(self.rekeyed_article_ids)
 
     @property
     def has_changes(self) -> bool:
@@ -92,7 +114,8 @@ class IngestPlan:
         ))
         current_rejects = {(r.source_path, r.reason) for r in self.rejects}
         # The first run publishes even an empty raw dir: the models need tables to read.
-        return bool(self.first_publish or self.batches or self.dropped_article_ids or previous_paths != current
+        return bool(self.first_publish or self.batches or self.dropped_article_ids or self.renamed_article_ids
+                    or previous_paths != current
                     or previous_rejects != current_rejects)
 
 
@@ -122,6 +145,7 @@ class IngestSummary:
     stage_seconds: dict[str, float] = field(default_factory=dict)  # plan / analyse / finish
     batch_counts: dict[str, int] = field(default_factory=dict)  # the batches' StageClock counts, summed
     workers: list[str] = field(default_factory=list)  # host:pid of each process that analysed a batch
+    articles_rekeyed: int = 0  # published articles whose text is still there under a new id
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
@@ -133,12 +157,17 @@ def plan_ingest(settings: Settings, warehouse: Warehouse, now: datetime | None =
     previous_sources = warehouse.read_table("article_sources")
     previous_rejects = warehouse.read_table("rejects")
     previous_paths_of: dict[str, list[str]] = defaultdict(list)
-    for path, article_id in zip(previous_sources.column("source_path").to_pylist(),
-                                previous_sources.column("article_id").to_pylist()):
+    previous_ids = previous_sources.column("article_id").to_pylist()
+    previous_paths = previous_sources.column("source_path").to_pylist()
+    for path, article_id in zip(previous_paths, previous_ids):
         previous_paths_of[article_id].append(path)
+    previous_sha = dict(zip(previous_paths, previous_sources.column("content_sha256").to_pylist()))
+    previous_id_of = dict(zip(previous_paths, previous_ids))
 
     rejects: list[Rejection] = []
     current_paths: dict[str, tuple[DocumentRef, str, int]] = {}
+    article_ids: dict[str, str] = {}
+    encodings: dict[str, str] = {}
     files_seen = 0
     # read_documents below opens every file anyway: discover need not open each one first.
     for found in discover(settings.raw_dir, settings.max_file_bytes, check_readable=False):
@@ -153,21 +182,40 @@ def plan_ingest(settings: Settings, warehouse: Warehouse, now: datetime | None =
                 rejects.append(read)
             else:
                 current_paths[ref.source_path] = (ref, read.content_sha256, read.size_bytes)
+                article_ids[ref.source_path] = article_id_for(read.text)
+                encodings[ref.source_path] = read.encoding
+    unchanged = {path for path, (_, sha, _) in current_paths.items() if previous_sha.get(path) == sha}
 
-    paths_by_sha: dict[str, list[DocumentRef]] = defaultdict(list)
-    for ref, sha, _ in current_paths.values():
-        paths_by_sha[sha].append(ref)
+    paths_of: dict[str, list[DocumentRef]] = defaultdict(list)
+    for path, (ref, _, _) in current_paths.items():
+        paths_of[article_ids[path]].append(ref)
 
-    kept, to_analyse = set(), []
-    for sha, sources in paths_by_sha.items():
+    kept, to_analyse, refreshed, renamed = set(), [], {}, {}
+    for article_id, sources in paths_of.items():
         sources.sort(key=lambda s: s.source_path)
-        article_id = article_id_for(sha)
-        previous_paths = sorted(previous_paths_of.get(article_id, []))
-        # The primary path decides source_path and outlet, so a change of it means re-analysis.
-        if previous_paths and previous_paths[0] == sources[0].source_path:
+        primary = sources[0].source_path
+        # The primary path decides source_path and outlet (from its folder when the text names
+        # none): the same text under a primary in the same folder has the same rows but these.
+        previous = previous_paths_of.get(article_id)
+        if previous and outlet_from_path(min(previous)) == outlet_from_path(primary):
+            kept.add(article_id)
+            if primary != min(previous) or primary not in unchanged:
+                refreshed[article_id] = (primary, current_paths[primary][1], encodings[primary])
+        elif _made_by_raw_bytes_rule(previous_id_of.get(primary), primary, previous_sha, previous_paths_of,
+                                     unchanged, paths_of):
+            # Its rows were made from these very bytes, under this primary path: only the id is new.
+            renamed[previous_id_of[primary]] = article_id
             kept.add(article_id)
         else:
-            to_analyse.append(ArticleToAnalyse(article_id, sha, sources[0]))
+            to_analyse.append(ArticleToAnalyse(article_id, current_paths[primary][1], sources[0]))
+
+    # A path whose bytes are as the ledger has them holds the text its article was made from:
+    # listed under another id now, that article is re-keyed, not removed.
+    rekeyed = {}
+    for path, previous_id in zip(previous_paths, previous_ids):
+        current_id = article_ids.get(path)
+        if current_id not in (None, previous_id) and path in unchanged and previous_id not in paths_of:
+            rekeyed.setdefault(previous_id, current_id)
 
     to_analyse.sort(key=lambda a: a.primary.source_path)
     sizes = {a.article_id: current_paths[a.primary.source_path][2] for a in to_analyse}
@@ -176,10 +224,22 @@ def plan_ingest(settings: Settings, warehouse: Warehouse, now: datetime | None =
         run_id=new_run_id(now), started_at=now, kept_article_ids=kept, current_paths=current_paths,
         batches=batches, rejects=rejects, previous_sources=previous_sources,
         previous_rejects=previous_rejects,
-        dropped_article_ids=set(previous_paths_of) - kept, files_seen=files_seen,
+        dropped_article_ids=set(previous_paths_of) - kept - set(renamed), files_seen=files_seen,
+        article_ids=article_ids, rekeyed_article_ids=rekeyed, renamed_article_ids=renamed,
+        refreshed_articles=refreshed,
         first_publish=warehouse.current_snapshot() is None,
         plan_seconds=time.perf_counter() - started,
     )
+
+
+def _made_by_raw_bytes_rule(previous_id: str | None, primary: str, previous_sha: dict[str, str],
+                            previous_paths_of: dict[str, list[str]], unchanged: set[str],
+                            current_ids: dict[str, list[DocumentRef]]) -> bool:
+    """Whether the published article ``previous_id`` was made from the primary path's present
+    bytes, with that path as its primary too, under the earlier rule (id = the first 16 hex
+    digits of the raw bytes' sha256): then its rows are this article's, under another id."""
+    return (previous_id is not None and primary in unchanged and previous_id not in current_ids
+            and previous_id == previous_sha[primary][:16] and min(previous_paths_of[previous_id]) == primary)
 
 
 # A task costs Prefect about 0.1 s of a worker's time (context, client, state changes): a
@@ -309,25 +369,55 @@ def _allocate_arrow_with_malloc() -> None:
         pa.set_memory_pool(pa.system_memory_pool())
 
 
-def _carry_over_parts(warehouse: Warehouse, staging: Staging, dropped: set[str]) -> None:
+def _carry_over_parts(warehouse: Warehouse, staging: Staging, dropped: set[str],
+                      refreshed: dict[str, tuple[str, str, str]], renamed: dict[str, str]) -> None:
     """Unchanged parts are linked into the new snapshot; parts holding a dropped article
-    are rewritten without it (under a new name, since their content changed)."""
+    are rewritten without it (under a new name, since their content changed), parts holding
+    a refreshed one (same text, file re-encoded or renamed) with its file's path, hash and encoding, and
+    parts holding a renamed one with its rows under the new id."""
     snapshot = warehouse.current_snapshot()
     for part_name, article_ids in warehouse.part_articles().items():
         gone = dropped.intersection(article_ids)
-        if not gone:
+        if not gone and refreshed.keys().isdisjoint(article_ids) and renamed.keys().isdisjoint(article_ids):
             staging.carry_over(part_name)
             continue
         remaining = [a for a in article_ids if a not in gone]
         if not remaining:
             continue
-        new_name = part_name_for(remaining)
+        new_name = part_name_for([renamed.get(a, a) for a in remaining])
         keep = pa.array(remaining)
         tables = {}
         for name in PART_TABLES:
             table = pq.read_table(snapshot / name / part_name)
-            tables[name] = table.filter(pc.is_in(table.column("article_id"), value_set=keep))
+            tables[name] = _renamed(table.filter(pc.is_in(table.column("article_id"), value_set=keep)), renamed)
+        tables["articles"] = _refreshed(tables["articles"], refreshed)
         staging.write_part(tables, new_name)
+
+
+def _renamed(table: pa.Table, renamed: dict[str, str]) -> pa.Table:
+    """``table`` with the renamed articles' ids (and the row ids made from them) changed."""
+    if not renamed:
+        return table
+    old_ids = table.column("article_id").to_pylist()
+    for column in ARTICLE_KEYED_COLUMNS:
+        if column not in table.column_names:
+            continue
+        values = [renamed[old] + value[len(old):] if old in renamed else value
+                  for old, value in zip(old_ids, table.column(column).to_pylist())]
+        index = table.schema.get_field_index(column)
+        table = table.set_column(index, table.schema.field(column), pa.array(values, pa.string()))
+    return table
+
+
+def _refreshed(articles: pa.Table, refreshed: dict[str, tuple[str, str, str]]) -> pa.Table:
+    """``articles`` with source_path, content_sha256 and encoding of the refreshed articles replaced."""
+    ids = articles.column("article_id").to_pylist()
+    for position, column in enumerate(("source_path", "content_sha256", "encoding")):
+        values = [refreshed[a][position] if a in refreshed else v
+                  for a, v in zip(ids, articles.column(column).to_pylist())]
+        index = articles.schema.get_field_index(column)
+        articles = articles.set_column(index, articles.schema.field(column), pa.array(values, pa.string()))
+    return articles
 
 
 def _first_seen(previous: pa.Table, key_columns: tuple[str, str]) -> dict[tuple, datetime]:
@@ -341,22 +431,23 @@ def finish_ingest(plan: IngestPlan, warehouse: Warehouse, staging: Staging,
     analysed_ids = {article_id for result in results for article_id in result.article_ids}
     batch_rejects = [reject for result in results for reject in result.rejects]
     batch_rejected_paths = {r.source_path for r in batch_rejects}
-    rejected_shas = {sha for path, (_, sha, _) in plan.current_paths.items() if path in batch_rejected_paths}
+    rejected_ids = {plan.article_ids[path] for path in plan.current_paths if path in batch_rejected_paths}
 
-    _carry_over_parts(warehouse, staging, plan.dropped_article_ids)
+    _carry_over_parts(warehouse, staging, plan.dropped_article_ids, plan.refreshed_articles,
+                      plan.renamed_article_ids)
 
-    # An article rejected by its worker takes every path that holds the same bytes with it.
+    # An article rejected by its worker takes every path that holds the same text with it.
     all_rejects = list(plan.rejects) + batch_rejects
     rejected_paths = {r.source_path for r in all_rejects}
     for path, (_, sha, _) in sorted(plan.current_paths.items()):
-        if sha in rejected_shas and path not in rejected_paths:
-            all_rejects.append(Rejection(path, "duplicate_of_rejected", "same bytes as a rejected file", sha))
+        if plan.article_ids[path] in rejected_ids and path not in rejected_paths:
+            all_rejects.append(Rejection(path, "duplicate_of_rejected", "same text as a rejected file", sha))
 
     seen_sources = _first_seen(plan.previous_sources, ("source_path", "content_sha256"))
     published_ids = plan.kept_article_ids | analysed_ids
     source_rows = []
     for path, (_, sha, size) in sorted(plan.current_paths.items()):
-        article_id = article_id_for(sha)
+        article_id = plan.article_ids[path]
         if article_id in published_ids:
             source_rows.append({
                 "source_path": path, "article_id": article_id, "content_sha256": sha,
@@ -382,7 +473,8 @@ def finish_ingest(plan: IngestPlan, warehouse: Warehouse, staging: Staging,
     return IngestSummary(
         run_id=plan.run_id, files_seen=plan.files_seen, articles_new=len(analysed_ids),
         articles_unchanged=len(plan.kept_article_ids),
-        articles_removed=len(plan.dropped_article_ids - analysed_ids),
+        articles_removed=len(plan.dropped_article_ids - analysed_ids - set(plan.rekeyed_article_ids)),
+        articles_rekeyed=len(plan.rekeyed_article_ids),
         rejects_by_reason=dict(Counter(r.reason for r in all_rejects)), rows_added=dict(rows_added),
         published=True, seconds=(datetime.now(timezone.utc) - plan.started_at).total_seconds(),
         stage_seconds={"plan": plan.plan_seconds, "analyse": finish_started - plan.planned_at,
@@ -409,7 +501,7 @@ def deletion_refusal(plan: IngestPlan, settings: Settings) -> str | None:
     removed, published = guard.articles_removed(
         zip(plan.previous_sources.column("source_path").to_pylist(),
             plan.previous_sources.column("article_id").to_pylist()),
-        plan.current_paths.keys())
+        plan.current_paths.keys(), plan.removed_article_ids)
     return guard.deletion_refusal(removed, published, settings.max_delete_share, settings.allow_deletions,
                                   settings.raw_dir)
 

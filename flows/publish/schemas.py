@@ -21,11 +21,14 @@ def _schema(description: str, *fields: pa.Field) -> pa.Schema:
 
 
 ARTICLES = _schema(
-    "One row per distinct article text. Identical content under several paths is one article"
-    " (see article_sources); an edited file becomes a new article and its old rows go.",
-    _field("article_id", pa.string(), "Stable id: first 16 hex digits of sha256 of the normalised text.", False),
+    "One row per distinct article text. The same text under several paths is one article, whatever"
+    " their bytes (encoding, gzip, HTML page or JSON Lines record; see article_sources); an edited"
+    " file becomes a new article and its old rows go. A warehouse whose ids were made from the raw"
+    " bytes (before text ids) is re-keyed once by its next run.",
+    _field("article_id", pa.string(), "Stable id: first 16 hex digits of sha256 of the normalised text (the decoded"
+           " text with front matter, surrounding white space counted as one final newline).", False),
     _field("source_path", pa.string(), "POSIX path relative to the raw root; the first in sort order when several files hold this text.", False),
-    _field("content_sha256", pa.string(), "sha256 of the raw file bytes.", False),
+    _field("content_sha256", pa.string(), "sha256 of the raw bytes of the file at source_path (of the record's text for a JSON Lines line).", False),
     _field("outlet", pa.string(), "Publisher: front matter `outlet`, else the first folder under the raw root, else null."),
     _field("section", pa.string(), "Topic line printed above the headline, if any."),
     _field("headline", pa.string(), "Headline."),
@@ -45,7 +48,7 @@ ARTICLE_SOURCES = _schema(
     "Every raw file that became an article: one row per path, several paths may share an article.",
     _field("source_path", pa.string(), "POSIX path relative to the raw root.", False),
     _field("article_id", pa.string(), "The article this file's text is.", False),
-    _field("content_sha256", pa.string(), "sha256 of the raw file bytes.", False),
+    _field("content_sha256", pa.string(), "sha256 of the raw file bytes (of the record's text for a JSON Lines line).", False),
     _field("size_bytes", pa.int64(), "File size in bytes.", False),
     _field("first_seen", TIMESTAMP, "The first run that saw this path with this content.", False),
     _field("run_id", pa.string(), "The run that parsed it.", False),

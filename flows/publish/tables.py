@@ -33,6 +33,10 @@ def parse_published_at(value: str | None) -> datetime | None:
     return parsed.astimezone(timezone.utc)
 
 
+# Columns whose values start with the article id: "<article_id>", "<article_id>:p3", ":q120", ":e7".
+ARTICLE_KEYED_COLUMNS = ("article_id", "paragraph_id", "quote_id", "mention_id")
+
+
 def paragraph_id(article_id: str, position: int) -> str:
     return f"{article_id}:p{position}"
 

@@ -153,16 +153,22 @@ def article_text(metadata: dict[str, str | None], paragraphs: Iterable[str]) -> 
     """
     values = {key: single_line(metadata.get(key) or "") for key in FRONT_MATTER_KEYS}
     headline = values["headline"]
-    body = [single_paragraph(p) for p in paragraphs]
-    body = [p for p in body if p]
-    if headline and body and same_words(body[0], headline):
-        body = body[1:]
+    body = body_below_headline(headline, paragraphs)
     front = ""
     if any(values.values()):
         fields = [f"{key}: {front_matter_value(value)}" for key, value in values.items() if value]
         front = "\n".join(["---", *fields, "---"]) + "\n\n"
     blocks = ([headline] if headline else []) + body
     return front + "\n\n".join(blocks) + "\n"
+
+
+def body_below_headline(headline: str | None, paragraphs: Iterable[str]) -> list[str]:
+    """The non-empty body paragraphs, without a first one that repeats the headline."""
+    body = [single_paragraph(p) for p in paragraphs]
+    body = [p for p in body if p]
+    if headline and body and same_words(body[0], headline):
+        body = body[1:]
+    return body
 
 
 def single_paragraph(text: str) -> str:
@@ -292,6 +298,20 @@ def extract_article(html: bytes | str) -> Any:
     return precise
 
 
+# An extracted body of fewer words than this is a menu or a label ("Home", "Menu Search"),
+# what trafilatura returns for a navigation or index page: even a one-line news brief is a
+# sentence, and the shortest ones (subject, verb, object, when) run to five words. Only for
+# HTML, where the body is our guess at what the page holds; a .txt or a JSON Lines record's
+# body is what its producer wrote, and a short one (a brief, a correction) is theirs to keep.
+MIN_HTML_BODY_WORDS = 5
+
+
+def is_navigation_only(headline: str | None, paragraphs: list[str]) -> bool:
+    """Whether an extracted page body, the headline left out, is too short to be an article."""
+    words = sum(len(p.split()) for p in body_below_headline(headline, paragraphs))
+    return words < MIN_HTML_BODY_WORDS
+
+
 def body_paragraphs(extracted_text: str) -> list[str]:
     """trafilatura's plain text puts each block (paragraph, heading, list item) on its own line."""
     lines = [_CLICK_TO_TWEET.sub("", line.strip()) for line in extracted_text.split("\n")]
@@ -299,7 +319,8 @@ def body_paragraphs(extracted_text: str) -> list[str]:
 
 
 def html_to_article_text(html: bytes | str, source_path: str) -> str | None:
-    """An HTML page as article text (front matter + headline + body), None with no article body.
+    """An HTML page as article text (front matter + headline + body), None with no article
+    body: none found, or one under MIN_HTML_BODY_WORDS words (``is_navigation_only``).
 
     ``source_path`` is only used for the (rare) page that gives no canonical URL: it is not a
     URL, so it is never written as one.
@@ -313,7 +334,7 @@ def html_to_article_text(html: bytes | str, source_path: str) -> str | None:
     if document is None or not (document.text or "").strip():
         return None
     paragraphs = body_paragraphs(document.text)
-    if not paragraphs:
+    if is_navigation_only(single_line(document.title or ""), paragraphs):
         return None
     metadata = {
         "headline": document.title,

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from quotewire.read.decode import decode_bytes, sha256_hex
 from quotewire.read.discover import SourceFile, article_format, read_bytes
 from quotewire.read.document import DecodedDocument, Rejection
-from quotewire.read.formats import GzipRejected, gunzip_if_needed, html_to_article_text, jsonl_articles
+from quotewire.read.formats import (MIN_HTML_BODY_WORDS, GzipRejected, gunzip_if_needed, html_to_article_text,
+                               jsonl_articles)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,9 +75,11 @@ def read_documents(source: SourceFile, max_file_bytes: int) -> list[tuple[Docume
         text = html_to_article_text(data, source.source_path)
         if text is None:
             return [(whole, Rejection(source.source_path, "no_article_body",
-                                      "No article body found in the page.", file_sha))]
+                                      "No article body found in the page (none, or under "
+                                      f"{MIN_HTML_BODY_WORDS} words: a navigation or index page).",
+                                      file_sha))]
         return [(whole, DecodedDocument(source.source_path, file_sha, without_lone_surrogates(text), "html", len(data)))]
-    # A .txt.gz is identified by its bytes on disk, like every other file.
+    # A .txt.gz's content_sha256 is of its bytes on disk, like every file's (its article id is of its text).
     return [(whole, decode_bytes(data, source.source_path, content_sha256=file_sha))]
 
 

@@ -1,4 +1,4 @@
--- Every raw file that became an article; several files with identical text share one article.
+-- Every raw file that became an article; several files with the same (decoded) text share one article.
 --
 -- source_path: Path of the raw file, relative to the raw root.
 -- article_id: The article this file's text is.

@@ -1,9 +1,9 @@
 -- One row per distinct article text, straight from the articles Parquet files.
 -- Offsets of paragraphs, quotes and entities index into `text` (Unicode code points, 0-based).
 --
--- article_id: Stable id: first 16 hex digits of sha256 of the normalised text.
+-- article_id: Stable id: first 16 hex digits of sha256 of the normalised text (the same text in another encoding, gzip file or format is the same article).
 -- source_path: Path of the raw file, relative to the raw root (first in sort order when several files hold this text).
--- content_sha256: sha256 of the raw file bytes.
+-- content_sha256: sha256 of the raw bytes of the file at source_path.
 -- outlet: Publisher, or null when unknown.
 -- section: Topic line printed above the headline, if any.
 -- headline: Headline.

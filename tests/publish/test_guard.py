@@ -107,6 +107,13 @@ def test_an_edited_file_or_a_surviving_copy_removes_no_article():
     assert articles_removed(ledger, {"a.txt", "b-copy.txt"}) == (1, 3)
 
 
+def test_an_article_whose_text_another_path_still_holds_is_not_removed():
+    ledger = [("a.html", "A"), ("b.txt", "B")]
+    # a.html became a.html.gz (same text, so not among the plan's text-gone ids); b.txt is gone
+    assert articles_removed(ledger, {"a.html.gz"}, text_gone={"B"}) == (1, 2)
+    assert articles_removed(ledger, {"a.html.gz"}) == (2, 2)
+
+
 def test_a_share_is_a_fraction_or_a_percentage_between_none_and_all():
     assert parse_share("0.35") == 0.35 and parse_share("20%") == 0.2 and parse_share(1) == 1.0
     for bad in ("1.5", "-0.1", "120%"):

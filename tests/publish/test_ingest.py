@@ -227,3 +227,212 @@ def test_an_article_that_breaks_a_stage_is_rejected_and_the_rest_published(setti
                        table(settings, "rejects").column("detail").to_pylist()))
     assert "a stage failed on this article" in rejects["daily/pool.txt"]
     assert table(settings, "articles").column("source_path").to_pylist() == ["daily/school.txt"]
+
+
+QUOTED_PAGE = ("<html><head><title>Tram line approved</title></head><body><nav>Home | News</nav>"
+               "<article><h1>Tram line approved</h1>"
+               "<p>The regional assembly approved the new tram line on Tuesday after a long debate.</p>"
+               '<p>"This will change how the valley travels," said Ana Duarte, the transport minister.</p>'
+               "</article></body></html>")
+
+
+def ids_by_path(settings):
+    sources = table(settings, "article_sources")
+    return dict(zip(sources.column("source_path").to_pylist(), sources.column("article_id").to_pylist()))
+
+
+def test_a_page_and_its_gzip_copy_are_one_article_with_two_sources(settings, raw):
+    import gzip
+
+    (raw / "web").mkdir()
+    (raw / "web" / "tram.html").write_text(QUOTED_PAGE)
+    (raw / "web" / "tram.html.gz").write_bytes(gzip.compress(QUOTED_PAGE.encode()))
+    summary = ingest_serially(settings)
+    assert summary.articles_new == 3
+    ids = ids_by_path(settings)
+    assert ids["web/tram.html"] == ids["web/tram.html.gz"]
+    articles = table(settings, "articles")
+    assert articles.column("article_id").to_pylist().count(ids["web/tram.html"]) == 1
+    speakers = table(settings, "quotes").column("speaker").to_pylist()
+    assert speakers.count("Ana Duarte") == 1
+
+
+def test_the_same_text_in_a_txt_file_and_a_jsonl_line_is_one_article(settings, raw):
+    import json
+
+    text = article("Dock strike ends")
+    (raw / "daily" / "dock.txt").write_text(text.rstrip("\n"))  # no final newline: still the same text
+    (raw / "dump.jsonl").write_text(json.dumps({"text": text}) + "\n")
+    assert ingest_serially(settings).articles_new == 3
+    ids = ids_by_path(settings)
+    assert ids["daily/dock.txt"] == ids["dump.jsonl#L1"]
+    assert table(settings, "articles").num_rows == 3
+
+
+def test_cp1252_and_utf8_files_of_the_same_text_are_one_article(settings, raw):
+    text = article("Caf\u00e9 owners \u201cwelcome\u201d the plan")
+    (raw / "daily" / "cafe-utf8.txt").write_bytes(text.encode("utf-8"))
+    (raw / "daily" / "cafe-windows.txt").write_bytes(text.replace("\n", "\r\n").encode("cp1252"))
+    ingest_serially(settings)
+    ids = ids_by_path(settings)
+    assert ids["daily/cafe-utf8.txt"] == ids["daily/cafe-windows.txt"]
+    headlines = table(settings, "articles").column("headline").to_pylist()
+    assert headlines.count("Caf\u00e9 owners \u201cwelcome\u201d the plan") == 1
+
+
+def test_a_re_encoded_file_with_the_same_text_is_not_analysed_again(settings, raw):
+    from quotewire.models.check import check_warehouse
+    from quotewire.read.decode import sha256_hex
+
+    ingest_serially(settings)
+    pool = raw / "daily" / "pool.txt"
+    before = ids_by_path(settings)["daily/pool.txt"]
+    data = b"\xef\xbb\xbf" + pool.read_bytes().replace(b"\n", b"\r\n")  # a BOM and CRLF line endings
+    pool.write_bytes(data)
+    plan = plan_ingest(settings, Warehouse(settings.warehouse_dir))
+    assert plan.batches == [] and plan.has_changes
+    summary = ingest_serially(settings)
+    assert summary.articles_new == 0 and summary.articles_unchanged == 2
+    assert ids_by_path(settings)["daily/pool.txt"] == before
+    articles = table(settings, "articles").to_pylist()
+    row = next(a for a in articles if a["article_id"] == before)
+    assert row["content_sha256"] == sha256_hex(data) and row["encoding"] == "utf-8-sig"
+    assert check_warehouse(settings) == []
+
+
+def rewrite_with_raw_byte_ids(settings) -> None:
+    """Make the published snapshot what the earlier rule made: an article per distinct file
+    content (id from the sha256 of the raw bytes), so copies with other bytes are articles of
+    their own with their own rows."""
+    import pyarrow.parquet as pq
+
+    from quotewire.publish.store import PART_TABLES, part_name_for
+    from quotewire.publish.tables import ARTICLE_KEYED_COLUMNS, to_table
+
+    warehouse = Warehouse(settings.warehouse_dir)
+    snapshot = warehouse.current_snapshot()
+    tables = {name: warehouse.read_table(name).to_pylist() for name in PART_TABLES}
+    rows, ledger, old_ids = {name: [] for name in PART_TABLES}, [], []
+    for source in sorted(warehouse.read_table("article_sources").to_pylist(), key=lambda s: s["source_path"]):
+        old_id = source["content_sha256"][:16]
+        ledger.append({**source, "article_id": old_id})
+        if old_id in old_ids:
+            continue
+        old_ids.append(old_id)
+        for name in PART_TABLES:
+            for row in tables[name]:
+                if row["article_id"] == source["article_id"]:
+                    row = {key: old_id + value[16:] if key in ARTICLE_KEYED_COLUMNS else value
+                           for key, value in row.items()}
+                    if name == "articles":
+                        row.update(source_path=source["source_path"], content_sha256=source["content_sha256"])
+                    rows[name].append(row)
+    for name in PART_TABLES:
+        for part in (snapshot / name).glob("*.parquet"):
+            part.unlink()
+        pq.write_table(to_table(name, rows[name]), snapshot / name / part_name_for(old_ids))
+    (snapshot / "article_sources" / "part-all.parquet").unlink()
+    pq.write_table(to_table("article_sources", ledger), snapshot / "article_sources" / "part-all.parquet")
+
+
+def test_a_warehouse_with_raw_byte_ids_is_re_keyed_once_without_duplicates(settings, raw):
+    import gzip
+
+    from quotewire.models.check import check_warehouse
+
+    (raw / "web").mkdir()
+    (raw / "web" / "tram.html").write_text(QUOTED_PAGE)
+    (raw / "web" / "tram.html.gz").write_bytes(gzip.compress(QUOTED_PAGE.encode()))
+    (raw / "daily" / "windows.txt").write_bytes(article("Ferry timetable changes").replace("\n", "\r\n").encode())
+    first_run = ingest_serially(settings).run_id
+    expected = {name: without_run_columns(table(settings, name)).sort_by(key)
+                for name, key in [("articles", "article_id"), ("paragraphs", "paragraph_id"),
+                                  ("quotes", "quote_id"), ("entities", "mention_id")]}
+    new_ids = ids_by_path(settings)
+
+    rewrite_with_raw_byte_ids(settings)
+    old_ids = ids_by_path(settings)
+    assert table(settings, "articles").num_rows == 5  # the page and its gzip copy were two articles
+    assert table(settings, "quotes").column("speaker").to_pylist().count("Ana Duarte") == 2
+    os.remove(raw / "daily" / "school.txt")  # and one real deletion in the same run
+
+    plan = plan_ingest(settings, Warehouse(settings.warehouse_dir))
+    changed = {path for path in old_ids if old_ids[path] != new_ids[path]}
+    assert changed == {"web/tram.html", "web/tram.html.gz", "daily/windows.txt"}  # UTF-8 .txt ids stay
+    assert plan.rekeyed_article_ids == {old_ids[path]: new_ids[path] for path in changed}
+    assert plan.removed_article_ids == {old_ids["daily/school.txt"]}
+
+    summary = ingest_serially(settings)
+    assert summary.articles_rekeyed == 3 and summary.articles_removed == 1
+    assert summary.articles_new == 0  # the rows made from the same bytes are kept, under the new ids
+    assert set(table(settings, "articles").column("run_id").to_pylist()) == {first_run}
+    assert ids_by_path(settings) == {path: new_ids[path] for path in new_ids if path != "daily/school.txt"}
+    for name, rows in expected.items():
+        kept = pc.invert(pc.equal(rows.column("article_id"), new_ids["daily/school.txt"]))
+        key = rows.schema.names[0]
+        assert without_run_columns(table(settings, name)).sort_by(key).equals(rows.filter(kept)), name
+    assert check_warehouse(settings) == []  # unique keys, offsets, every ledger rule
+    assert ingest_serially(settings).published is False  # re-keyed once
+
+
+def test_a_navigation_page_is_rejected_but_a_one_line_text_file_is_an_article(settings, raw):
+    (raw / "web").mkdir()
+    (raw / "web" / "index.html").write_text("<html><head><title>Harbour Gazette</title></head>"
+                                            "<body><main><p>Menu Search</p></main></body></html>")
+    (raw / "daily" / "brief.txt").write_text("Harbour road closed\n")  # its producer's brief, kept
+    ingest_serially(settings)
+    rejects = dict(zip(table(settings, "rejects").column("source_path").to_pylist(),
+                       table(settings, "rejects").column("reason").to_pylist()))
+    assert rejects["web/index.html"] == "no_article_body"
+    assert "daily/brief.txt" in ids_by_path(settings)
+
+
+def test_an_unchanged_page_that_now_reads_differently_is_analysed_again(settings, raw, monkeypatch):
+    from quotewire.read import sources
+
+    (raw / "web").mkdir()
+    (raw / "web" / "tram.html").write_text(QUOTED_PAGE)
+    ingest_serially(settings)
+    before = ids_by_path(settings)["web/tram.html"]
+    extract = sources.html_to_article_text
+    monkeypatch.setattr(sources, "html_to_article_text",  # as a new extraction rule would
+                        lambda html, path: extract(html, path) + "\nWork starts in May.\n")
+    plan = plan_ingest(settings, Warehouse(settings.warehouse_dir))
+    assert before in plan.rekeyed_article_ids and not plan.removed_article_ids  # not a removal
+    assert plan.renamed_article_ids == {}  # but its rows are not the new text's
+    assert ingest_serially(settings).articles_new == 1
+    texts = table(settings, "articles").column("text").to_pylist()
+    assert sum("Work starts in May." in text for text in texts) == 1
+
+
+def test_a_page_gzip_compressed_in_place_is_not_analysed_again(settings, raw):
+    import gzip
+
+    from quotewire.models.check import check_warehouse
+
+    (raw / "web").mkdir()
+    (raw / "web" / "tram.html").write_text(QUOTED_PAGE)
+    ingest_serially(settings)
+    before = ids_by_path(settings)["web/tram.html"]
+    (raw / "web" / "tram.html.gz").write_bytes(gzip.compress(QUOTED_PAGE.encode()))
+    os.remove(raw / "web" / "tram.html")
+    plan = plan_ingest(settings, Warehouse(settings.warehouse_dir))
+    assert plan.batches == [] and not plan.removed_article_ids
+    summary = ingest_serially(settings)
+    assert summary.articles_new == 0 and summary.articles_removed == 0
+    assert ids_by_path(settings)["web/tram.html.gz"] == before
+    paths = dict(zip(table(settings, "articles").column("article_id").to_pylist(),
+                     table(settings, "articles").column("source_path").to_pylist()))
+    assert paths[before] == "web/tram.html.gz"
+    assert check_warehouse(settings) == []
+
+
+def test_a_file_moved_to_another_outlet_folder_is_analysed_again_for_its_outlet(settings, raw):
+    ingest_serially(settings)
+    (raw / "weekly").mkdir()
+    os.rename(raw / "daily" / "pool.txt", raw / "weekly" / "pool.txt")
+    summary = ingest_serially(settings)
+    assert summary.articles_new == 1 and summary.articles_removed == 0
+    outlets = dict(zip(table(settings, "articles").column("source_path").to_pylist(),
+                       table(settings, "articles").column("outlet").to_pylist()))
+    assert outlets == {"daily/school.txt": "daily", "weekly/pool.txt": "weekly"}

@@ -109,6 +109,19 @@ def test_page_without_an_article_gives_none():
     assert html_to_article_text(b"   \n", "pages/blank.html") is None
 
 
+@pytest.mark.parametrize("body", ["<p>Home</p>", "<p>Menu Search</p>", "<h1>Harbour Gazette</h1><p>Menu</p><p>Search</p>"])
+def test_a_page_whose_body_is_a_word_or_two_has_no_article(body):
+    page = f"<html><head><title>Harbour Gazette</title></head><body><main><article>{body}</article></main></body></html>"
+    assert html_to_article_text(page, "pages/index.html") is None
+
+
+def test_a_one_sentence_brief_page_is_an_article():
+    page = ("<html><head><title>Road closed</title></head><body><article><h1>Road closed</h1>"
+            "<p>Police closed the harbour road.</p></article></body></html>")
+    text = html_to_article_text(page, "pages/brief.html")
+    assert text is not None and text.endswith("Police closed the harbour road.\n")
+
+
 @pytest.mark.parametrize(
     "line",
     [

@@ -4,13 +4,21 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test eval venv lock clean
+.PHONY: run test eval venv lock clean browser
 
 run: $(STAMP)
 	$(BIN)/quotewire run --raw raw --warehouse warehouse
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/python -m pytest -q
+
+# The report tests render the page in headless Chromium: installed through apt when missing
+# (as root), else make stops at once with one line saying what to install.
+browser:
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	    (apt-get update -qq && apt-get install -y -qq chromium >/dev/null); } || \
+	  { echo "make test needs Chromium for the report tests: install it (Debian: apt-get install chromium)" >&2; exit 1; }
 
 # Quote accuracy on the evaluation sets beside the project (../shared is not needed by tests).
 eval: $(STAMP)

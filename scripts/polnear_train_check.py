@@ -9,6 +9,8 @@ measures, against PolNeAR's own attributions that carry quote marks:
   ``direct+partial`` (types direct and mixed, any predicted kind);
 - kind agreement: among found content paragraphs, how often the covering quotes' kind
   (direct/partial) matches PolNeAR's (direct/mixed);
+- speaker agreement: for found content paragraphs whose PolNeAR source is written as a name
+  (capitalised words), whether the covering quote's speaker ends with the same word;
 - unsupported: predicted direct quotes with no character inside any attribution content
   that carries quote marks (scare quotes and titles land here as well as true errors).
 
@@ -30,6 +32,7 @@ from quotewire.structure import parse_article
 
 TRAIN = Path(__file__).resolve().parents[2] / "shared" / "eval" / "polnear" / "train.jsonl"
 MARKS = set("\"'“”‘’„«»")
+PRONOUNS = {"he", "she", "they", "we", "i", "it", "you"}
 MIN_UNIT_CHARS = 5  # shorter content pieces are stray marks or punctuation
 
 
@@ -91,6 +94,14 @@ def main() -> None:
                     for q, c in covering:
                         weight[q.kind] += len(c)
                     kind = weight.most_common(1)[0][0]
+                    source = attribution.get("source") or ""
+                    words = source.split()
+                    if 1 <= len(words) <= 4 and all(w[:1].isupper() for w in words) and words[0].lower() not in PRONOUNS:
+                        q = max(covering, key=lambda pair: len(pair[1]))[0]
+                        tally["named_units"] += 1
+                        said = (q.speaker or "").split()
+                        if said and said[-1].lower().rstrip("’'s") == words[-1].lower().rstrip("’'s"):
+                            tally["named_agree"] += 1
                     if kind == "direct" and gold_kind == "direct":
                         tally["direct_found_as_direct"] += 1
                     tally["kind_agree" if kind == gold_kind else f"kind_{gold_kind}_as_{kind}"] += 1
@@ -114,6 +125,8 @@ def main() -> None:
     print(f"kind agreement {tally['kind_agree'] / max(1, found):.3f} ({tally['kind_agree']}/{found}); "
           f"direct as partial {tally['kind_direct_as_partial']}, partial as direct {tally['kind_partial_as_direct']}, "
           f"as other {tally['kind_direct_as_other'] + tally['kind_partial_as_other']}")
+    print(f"speaker agreement with name sources {tally['named_agree'] / max(1, tally['named_units']):.3f} "
+          f"({tally['named_agree']}/{tally['named_units']})")
     print(f"predicted direct with no quote-marked attribution content: {tally['pred_direct_unsupported']}/{tally['pred_direct']}")
     for line in kind_errors:
         print(line)

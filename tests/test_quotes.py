@@ -280,3 +280,27 @@ def test_utterance_after_a_speech_verb_and_its_listener_is_direct():
 def test_quote_after_a_run_in_heading_in_capitals_is_direct():
     article = article_from('RIVERS RISE AGAIN "The water came in faster than last year." [Wire.]')
     assert [q.kind for q in extract_quotes(article, [])] == ["direct"]
+
+
+def test_the_cue_introducing_the_next_quote_is_not_the_last_split_parts_attribution():
+    article = article_from(
+        'Rui Sato said: "We test at the border. "The sick are treated at home."'
+        ' Later Lea Park, the spokeswoman, said: "This is a worrying step."'
+    )
+    quotes = extract_quotes(article, [person(article, "Rui Sato"), person(article, "Lea Park")])
+    assert [q.speaker for q in quotes] == ["Rui Sato", "Rui Sato", "Lea Park"]
+
+
+def test_the_next_sentences_reported_speech_is_not_the_quotes_attribution():
+    article = article_from(
+        '"We kept going," Ole Brand said. "The pitch was poor. "We dug in."'
+        ' Coach Ivo Pell conceded his team did not deserve the point.'
+    )
+    quotes = extract_quotes(article, [person(article, "Ole Brand"), person(article, "Ivo Pell")])
+    assert [q.speaker for q in quotes] == ["Ole Brand"] * 3
+
+
+def test_a_cue_closing_the_sentence_after_a_full_stop_quote_still_attributes_it():
+    article = article_from('Nobody expected it. "We will win the cup." Tom Birk said.')
+    quotes = extract_quotes(article, [person(article, "Tom Birk")])
+    assert [q.speaker for q in quotes] == ["Tom Birk"]

@@ -107,17 +107,22 @@ def make_mark(text: str, mark_start: int, mark_end: int, lo: int, hi: int, prefe
     can_close = space_after and not before.isspace()
     if not can_open and not can_close:
         can_open = can_close = True  # e.g. word"word: let the glyph and the state decide
-    opens_sentence = can_open and not can_close and (after.isupper() or after.isdigit()) \
+    first = text[mark_end + 1] if after in SINGLE_MARKS and mark_end + 1 < hi else after  # "'Oh no," a quote within
+    opens_sentence = can_open and not can_close and (first.isupper() or first.isdigit()) \
         and follows_sentence_end(text, mark_start, lo)
     return Mark(mark_start, mark_end, can_open, can_close, prefers_open, opens_sentence)
 
 
 def follows_sentence_end(text: str, mark_start: int, lo: int) -> bool:
-    """White space, and before it a sentence's final stop (``. "``), ahead of the mark."""
+    """White space, and before it a sentence's final stop (``. "``, ``.' "``, ``.) "``), ahead of the mark."""
     i = mark_start - 1
     while i >= lo and text[i] in " \t\xa0":
         i -= 1
-    return lo <= i < mark_start - 1 and text[i] in ".!?…"
+    if i == mark_start - 1:
+        return False
+    while i >= lo and text[i] in SINGLE_MARKS + ")":
+        i -= 1  # a single-quoted sentence or a bracket closed with the stop inside
+    return i >= lo and text[i] in ".!?…"
 
 
 def pair_marks(marks: list[Mark]) -> list[tuple[Mark, Mark | None]]:

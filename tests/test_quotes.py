@@ -304,3 +304,12 @@ def test_a_cue_closing_the_sentence_after_a_full_stop_quote_still_attributes_it(
     article = article_from('Nobody expected it. "We will win the cup." Tom Birk said.')
     quotes = extract_quotes(article, [person(article, "Tom Birk")])
     assert [q.speaker for q in quotes] == ["Tom Birk"]
+
+
+def test_a_lost_break_after_a_single_quoted_sentence_still_splits():
+    article = article_from(
+        "\"Then you think: 'This is not my day.' \"But you fight on. \"'Keep going,' I said,\" Ari Moss said."
+    )
+    quotes = extract_quotes(article, [person(article, "Ari Moss")])
+    assert texts(quotes) == ["Then you think: 'This is not my day.'", "But you fight on.", "'Keep going,' I said,"]
+    assert [q.speaker for q in quotes] == ["Ari Moss"] * 3

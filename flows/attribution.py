@@ -484,7 +484,8 @@ def ends_its_sentence(context: Context, span: MarkedSpan) -> bool:
     the next sentence (``"…at home." Meanwhile Smith said: "…"``)."""
     if not span.closed or span.end <= span.start or context.text[span.end - 1] != ".":
         return False
-    return context.masked[skip_spaces(context.masked, span.outer_end):][:1].isupper()
+    after = skip_spaces(context.masked, span.outer_end)
+    return after < len(context.masked) and context.masked[after].isupper()
 
 
 def cue_clause_goes_on(context: Context, cue_end: int) -> bool:

@@ -312,11 +312,15 @@ def is_whole_sentence_after_cue(text: str, span: MarkedSpan, last_char: int) -> 
     return after >= len(text) or text[after] == "\n" or text[after].isupper() or text[after] in QUOTE_CHARS
 
 
+RUN_IN_HEADING_CHARS = 200  # longest run-in heading looked at before a quote on its line
+
+
 def follows_capitals_heading(text: str, span: MarkedSpan) -> bool:
     """``RIVERS RISE AGAIN "The water came fast…"``: a run-in heading in capitals opens the line."""
-    line_start = text.rfind("\n", 0, span.outer_start) + 1
-    lead = text[line_start:span.outer_start]
-    words = re.findall(r"[^\W\d_]+", lead)
+    line_start = text.rfind("\n", max(0, span.outer_start - RUN_IN_HEADING_CHARS), span.outer_start) + 1
+    if line_start == 0 and span.outer_start > RUN_IN_HEADING_CHARS:
+        return False  # the line runs on too long before the quote for a heading
+    words = re.findall(r"[^\W\d_]+", text[line_start:span.outer_start])
     return len(words) >= 2 and all(word.isupper() for word in words)
 
 

@@ -344,6 +344,8 @@ def classify_kind(text: str, span: MarkedSpan, attributed: bool) -> str:
         return "direct"  # a heading's words are no sentence the quote could be a fragment of
     if continues_writers_sentence(text, span) and not introduced_as_speech(text, i):
         return "partial"
+    if is_lowercase_fragment(text, span) and not (i >= 0 and text[i] == ":"):
+        return "partial"  # said "the vote was lost". / said "firm action" was needed
     if i >= 0 and text[i] == "," and CLAUSE_WORD_BEFORE_COMMA.search(text, max(0, i - 15), i):
         return "partial"  # said that, "…": the writer's clause goes on into the quote
     if i < 0 or text[i] == "\n" or text[i] in SENTENCE_BOUNDARY_BEFORE:
@@ -401,6 +403,19 @@ def continues_writers_sentence(text: str, span: MarkedSpan) -> bool:
         return False
     return ATTRIBUTION_START.match(text, i) is None
 
+
+
+def is_lowercase_fragment(text: str, span: MarkedSpan) -> bool:
+    """A quote that starts in lower case and leaves its sentence to the writer: the stop or
+    comma after the closing mark (``"the vote was lost".``), or the sentence going on in
+    lower case (``"firm action" was needed``)."""
+    first = next((char for char in text[span.start:span.end] if char.isalpha()), "")
+    if not first.islower() or not span.closed:
+        return False
+    content = text[span.start:span.end].rstrip()
+    if not content or content[-1] in ".,;:!?…" or content[-1] in QUOTE_CHARS:
+        return False
+    return text[span.outer_end:span.outer_end + 1] in (".", ",", ";") or continues_writers_sentence(text, span)
 
 
 def introduced_as_speech(text: str, last_char: int) -> bool:

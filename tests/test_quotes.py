@@ -313,3 +313,19 @@ def test_a_lost_break_after_a_single_quoted_sentence_still_splits():
     quotes = extract_quotes(article, [person(article, "Ari Moss")])
     assert texts(quotes) == ["Then you think: 'This is not my day.'", "But you fight on.", "'Keep going,' I said,"]
     assert [q.speaker for q in quotes] == ["Ari Moss"] * 3
+
+
+def test_lower_case_quote_leaving_its_stop_or_sentence_to_the_writer_is_partial():
+    article = article_from(
+        'Ivo Lark said "the bridge will not reopen this year". Critics said "swift action" was needed.',
+        'Ivo Lark said: "we will first fix the road".',
+        '"Well," Ivo Lark wrote, "that was only the start" They left.',
+    )
+    kinds = {q.text: q.kind for q in extract_quotes(article, [person(article, "Ivo Lark")])}
+    assert kinds == {
+        "the bridge will not reopen this year": "partial",
+        "swift action": "partial",
+        "we will first fix the road": "direct",
+        "Well,": "direct",
+        "that was only the start": "direct",
+    }

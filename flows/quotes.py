@@ -306,7 +306,7 @@ def is_whole_sentence_after_cue(text: str, span: MarkedSpan, last_char: int) -> 
     if word is None or word.group(1).lower() not in CUE_FORMS or word.group(1).lower() in NAMING_VERBS:
         return False
     content = text[span.start:span.end].rstrip(" \t\xa0" + QUOTE_CHARS)
-    if not span.closed or not content or content[-1] not in ".!?" or not starts_capitalised(text, span):
+    if not span.closed or not content or content[-1] not in ".!?" or not reads_as_sentence(text, span):
         return False
     after = skip_spaces(text, span.outer_end)
     return after >= len(text) or text[after] == "\n" or text[after].isupper() or text[after] in QUOTE_CHARS
@@ -321,7 +321,7 @@ def follows_capitals_heading(text: str, span: MarkedSpan) -> bool:
     if line_start == 0 and span.outer_start > RUN_IN_HEADING_CHARS:
         return False  # the line runs on too long before the quote for a heading
     words = re.findall(r"[^\W\d_]+", text[line_start:span.outer_start])
-    return len(words) >= 2 and all(word.isupper() for word in words)
+    return len(words) >= 2 and all(word.isupper() for word in words) and reads_as_sentence(text, span)
 
 
 def starts_capitalised(text: str, span: MarkedSpan) -> bool:
@@ -361,7 +361,7 @@ def classify_kind(text: str, span: MarkedSpan, attributed: bool) -> str:
         return "direct"
     if SPEECH_VERB_BEFORE.search(text, max(0, i - 20), i + 1) and starts_capitalised(text, span):
         return "direct"  # chanted "No more cuts!": an utterance of its own after a speech verb
-    if ADDRESSEE_VERB_BEFORE.search(text, max(0, i - 60), i + 1) and starts_capitalised(text, span):
+    if ADDRESSEE_VERB_BEFORE.search(text, max(0, i - 60), i + 1) and reads_as_sentence(text, span):
         return "direct"  # told reporters "We won.": the speech verb's listener, then the utterance
     if is_whole_sentence_after_cue(text, span, i):
         return "direct"  # The ad claims "We can win.": a cue verb, then a sentence of the speaker's
@@ -464,4 +464,16 @@ def is_heading(text: str, span: MarkedSpan) -> bool:
     words = re.findall(r"[^\W\d_][\w'’-]*", text[span.start:span.end])
     if not 2 <= len(words) <= HEADING_MAX_WORDS:
         return False
+    return is_title_case(words)
+
+
+def is_title_case(words: Sequence[str]) -> bool:
+    """Every word longer than three letters is capitalised (a title: Good Morning America)."""
     return all(word[0].isupper() for word in words if len(word) > 3)
+
+
+def reads_as_sentence(text: str, span: MarkedSpan) -> bool:
+    """The quote starts with a capital and is written as a sentence, not a title or in capitals."""
+    content = text[span.start:span.end]
+    words = re.findall(r"[^\W\d_][\w'’-]*", content)
+    return starts_capitalised(text, span) and any(c.islower() for c in content) and not is_title_case(words)

@@ -329,3 +329,12 @@ def test_lower_case_quote_leaving_its_stop_or_sentence_to_the_writer_is_partial(
         "Well,": "direct",
         "that was only the start": "direct",
     }
+
+
+def test_titles_and_capitals_after_a_cue_or_a_heading_stay_partial():
+    article = article_from(
+        'Ida Wenn told the hosts of "Good Morning Harbour." She left.',
+        'The union claims "Fair Pay Now." Talks go on.',
+        "3. FOR RIVER TOWNS 'THE WORST IS OVER.'",
+    )
+    assert [q.kind for q in extract_quotes(article, [person(article, "Ida Wenn")])] == ["partial"] * 3

@@ -471,10 +471,38 @@ def trailing_attribution(context: Context, span: MarkedSpan, sentence_start: int
         subject_start = skip_spaces(masked, cue_end)
         subject_end = phrase_boundary(masked, subject_start, region_end)
         return resolved(context, subject_start, subject_end, cue_text, "trailing_inverted", span)
+    if ends_its_sentence(context, span) and cue_clause_goes_on(context, cue_end):
+        return None  # the next sentence's cue, not this quote's
     subject = subject_before(context, after, cue_start, sentence_start)
     if subject is None:
         return None
     return resolved(context, subject[0], subject[1], cue_text, "trailing", span)
+
+
+def ends_its_sentence(context: Context, span: MarkedSpan) -> bool:
+    """The quote closes on a full stop and a capitalised word follows: what comes after is
+    the next sentence (``"…at home." Meanwhile Smith said: "…"``)."""
+    if not span.closed or span.end <= span.start or context.text[span.end - 1] != ".":
+        return False
+    after = skip_spaces(context.masked, span.outer_end)
+    return after < len(context.masked) and context.masked[after].isupper()
+
+
+def cue_clause_goes_on(context: Context, cue_end: int) -> bool:
+    """More than a few words follow the cue before its sentence ends, or it runs on into
+    another quote: ``Smith said the vote was lost.`` / ``Smith said: "…"``, not ``Smith said.``"""
+    masked = context.masked
+    limit = min(len(masked), cue_end + CUE_CLAUSE_CHARS)
+    next_quote = next_mark_or(context, cue_end, limit)
+    stop = SENTENCE_STOP.search(masked, cue_end, next_quote)
+    if stop is None and next_quote < limit:
+        return True  # the cue introduces that quote
+    return len(masked[cue_end:stop.start() if stop else next_quote].split()) > CUE_TAIL_WORDS
+
+
+CUE_CLAUSE_CHARS = 200  # how far after a cue its clause is looked at
+CUE_TAIL_WORDS = 3  # "said on Monday": words a cue may take before its sentence ends
+SENTENCE_STOP = re.compile(r"[.!?]")
 
 
 def leading_attribution(context: Context, span: MarkedSpan, sentence_start: int, _end: int) -> Attribution | None:
@@ -505,6 +533,8 @@ def last_cue_attribution(context: Context, region_start: int, region_end: int, s
 
 def trailing_far_attribution(context: Context, span: MarkedSpan, sentence_start: int, sentence_end: int) -> Attribution | None:
     """A reporting verb later in the sentence: ``a "correct reading" of it, Smith said``."""
+    if ends_its_sentence(context, span):
+        return None  # a later cue belongs to the next sentence
     masked = context.masked
     for cue_start, cue_end, cue_text in all_cues(masked, span.outer_end, sentence_end):
         if cue_text.lower() == "according to":

@@ -7,7 +7,9 @@ roll) are told apart. Speakers come from :mod:`quotewire.analyse.attribution`.
 
 A quote that runs over several paragraphs repeats its opening mark at each paragraph
 start and closes only at the end, so an opening mark left unclosed runs to the end of its
-paragraph and each paragraph yields its own quote.
+paragraph and each paragraph yields its own quote. Plain text that lost its paragraph
+breaks runs such paragraphs together on one line (``"One. "Two," he said``): a mark that
+opens a new sentence inside an open quote starts a new quote there.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from quotewire.analyse.attribution import MarkedSpan, attribute_spans
+from quotewire.analyse.attribution import CUE_FORMS, MarkedSpan, attribute_spans, skip_spaces, verb_forms
 from quotewire.read.document import ArticleStructure, Mention, Paragraph, Quote
 
 DOUBLE_OPENERS = "“„«"
@@ -45,6 +47,8 @@ class Mark:
     can_open: bool
     can_close: bool
     prefers_open: bool  # what the glyph says when the context cannot decide
+    # A sentence ends just before and a capital follows (`. "Next`): a new quote opens here.
+    opens_sentence: bool = False
 
 
 def extract_quotes(article: ArticleStructure, mentions: Sequence[Mention]) -> list[Quote]:
@@ -103,7 +107,22 @@ def make_mark(text: str, mark_start: int, mark_end: int, lo: int, hi: int, prefe
     can_close = space_after and not before.isspace()
     if not can_open and not can_close:
         can_open = can_close = True  # e.g. word"word: let the glyph and the state decide
-    return Mark(mark_start, mark_end, can_open, can_close, prefers_open)
+    first = text[mark_end + 1] if after in SINGLE_MARKS and mark_end + 1 < hi else after  # "'Oh no," a quote within
+    opens_sentence = can_open and not can_close and (first.isupper() or first.isdigit()) \
+        and follows_sentence_end(text, mark_start, lo)
+    return Mark(mark_start, mark_end, can_open, can_close, prefers_open, opens_sentence)
+
+
+def follows_sentence_end(text: str, mark_start: int, lo: int) -> bool:
+    """White space, and before it a sentence's final stop (``. "``, ``.' "``, ``.) "``), ahead of the mark."""
+    i = mark_start - 1
+    while i >= lo and text[i] in " \t\xa0":
+        i -= 1
+    if i == mark_start - 1:
+        return False
+    while i >= lo and text[i] in SINGLE_MARKS + ")":
+        i -= 1  # a single-quoted sentence or a bracket closed with the stop inside
+    return i >= lo and text[i] in ".!?…"
 
 
 def pair_marks(marks: list[Mark]) -> list[tuple[Mark, Mark | None]]:
@@ -116,8 +135,9 @@ def pair_marks(marks: list[Mark]) -> list[tuple[Mark, Mark | None]]:
                 opener = mark  # a mark that can only close, with nothing open, is stray
             continue
         clearly_opens = mark.can_open and not mark.can_close
-        if clearly_opens and mark.prefers_open:
-            # A curly opener inside an open quote: the earlier quote lost its closing mark.
+        if clearly_opens and (mark.prefers_open or mark.opens_sentence):
+            # A curly opener, or any mark opening a new sentence, inside an open quote: the
+            # earlier quote lost its closing mark (a lost paragraph break: `"One. "Two," he said`).
             pairs.append((opener, None))
             opener = mark
             continue
@@ -264,6 +284,46 @@ SPEECH_VERB_BEFORE = re.compile(
 )
 
 
+# A verb of speech with its listener (told reporters, asked the crowd) right before the mark.
+ADDRESSEE_VERB_BEFORE = re.compile(
+    r"\b(?:told|tells|telling|asked|asks|asking|assured|assures|urged|urges|reminded|reminds)"
+    r"(?:\s+[\w'’.-]+){1,4}\s*$",
+    re.IGNORECASE,
+)
+
+
+# Cue verbs that name or judge rather than voice (called it "X", dubbed "X"): never an utterance's lead-in.
+NAMING_VERBS = {form for verb in ("call", "dub", "label", "brand", "term", "describe", "cite", "quote", "praise",
+                                  "mock", "slam", "blast", "dismiss", "accuse", "criticize", "criticise", "read")
+                for form in verb_forms(verb)}
+LAST_WORD = re.compile(r"([^\W\d_]+)\s*$")
+
+
+def is_whole_sentence_after_cue(text: str, span: MarkedSpan, last_char: int) -> bool:
+    """A reporting verb right before the mark, and the quote a capitalised sentence that ends
+    the writer's sentence inside its marks (``She says "We are ready."``)."""
+    word = LAST_WORD.search(text, max(0, last_char - 20), last_char + 1)
+    if word is None or word.group(1).lower() not in CUE_FORMS or word.group(1).lower() in NAMING_VERBS:
+        return False
+    content = text[span.start:span.end].rstrip(" \t\xa0" + QUOTE_CHARS)
+    if not span.closed or not content or content[-1] not in ".!?" or not reads_as_sentence(text, span):
+        return False
+    after = skip_spaces(text, span.outer_end)
+    return after >= len(text) or text[after] == "\n" or text[after].isupper() or text[after] in QUOTE_CHARS
+
+
+RUN_IN_HEADING_CHARS = 200  # longest run-in heading looked at before a quote on its line
+
+
+def follows_capitals_heading(text: str, span: MarkedSpan) -> bool:
+    """``RIVERS RISE AGAIN "The water came fast…"``: a run-in heading in capitals opens the line."""
+    line_start = text.rfind("\n", max(0, span.outer_start - RUN_IN_HEADING_CHARS), span.outer_start) + 1
+    if line_start == 0 and span.outer_start > RUN_IN_HEADING_CHARS:
+        return False  # the line runs on too long before the quote for a heading
+    words = re.findall(r"[^\W\d_]+", text[line_start:span.outer_start])
+    return len(words) >= 2 and all(word.isupper() for word in words) and reads_as_sentence(text, span)
+
+
 def starts_capitalised(text: str, span: MarkedSpan) -> bool:
     """The quoted content's first letter is upper case."""
     for char in text[span.start:span.end]:
@@ -280,8 +340,12 @@ def classify_kind(text: str, span: MarkedSpan, attributed: bool) -> str:
         i -= 1
     if is_heading(text, span):
         return "partial"
+    if follows_capitals_heading(text, span):
+        return "direct"  # a heading's words are no sentence the quote could be a fragment of
     if continues_writers_sentence(text, span) and not introduced_as_speech(text, i):
         return "partial"
+    if is_lowercase_fragment(text, span) and not (i >= 0 and text[i] == ":"):
+        return "partial"  # said "the vote was lost". / said "firm action" was needed
     if i >= 0 and text[i] == "," and CLAUSE_WORD_BEFORE_COMMA.search(text, max(0, i - 15), i):
         return "partial"  # said that, "…": the writer's clause goes on into the quote
     if i < 0 or text[i] == "\n" or text[i] in SENTENCE_BOUNDARY_BEFORE:
@@ -297,6 +361,10 @@ def classify_kind(text: str, span: MarkedSpan, attributed: bool) -> str:
         return "direct"
     if SPEECH_VERB_BEFORE.search(text, max(0, i - 20), i + 1) and starts_capitalised(text, span):
         return "direct"  # chanted "No more cuts!": an utterance of its own after a speech verb
+    if ADDRESSEE_VERB_BEFORE.search(text, max(0, i - 60), i + 1) and reads_as_sentence(text, span):
+        return "direct"  # told reporters "We won.": the speech verb's listener, then the utterance
+    if is_whole_sentence_after_cue(text, span, i):
+        return "direct"  # The ad claims "We can win.": a cue verb, then a sentence of the speaker's
     if starts_sentence_after_one_word(text, i):
         return "direct"  # But "…," he added: a connective, then the utterance
     return "partial"
@@ -335,6 +403,19 @@ def continues_writers_sentence(text: str, span: MarkedSpan) -> bool:
         return False
     return ATTRIBUTION_START.match(text, i) is None
 
+
+
+def is_lowercase_fragment(text: str, span: MarkedSpan) -> bool:
+    """A quote that starts in lower case and leaves its sentence to the writer: the stop or
+    comma after the closing mark (``"the vote was lost".``), or the sentence going on in
+    lower case (``"firm action" was needed``)."""
+    first = next((char for char in text[span.start:span.end] if char.isalpha()), "")
+    if not first.islower() or not span.closed:
+        return False
+    content = text[span.start:span.end].rstrip()
+    if not content or content[-1] in ".,;:!?…" or content[-1] in QUOTE_CHARS:
+        return False
+    return text[span.outer_end:span.outer_end + 1] in (".", ",", ";") or continues_writers_sentence(text, span)
 
 
 def introduced_as_speech(text: str, last_char: int) -> bool:
@@ -383,4 +464,16 @@ def is_heading(text: str, span: MarkedSpan) -> bool:
     words = re.findall(r"[^\W\d_][\w'’-]*", text[span.start:span.end])
     if not 2 <= len(words) <= HEADING_MAX_WORDS:
         return False
+    return is_title_case(words)
+
+
+def is_title_case(words: Sequence[str]) -> bool:
+    """Every word longer than three letters is capitalised (a title: Good Morning America)."""
     return all(word[0].isupper() for word in words if len(word) > 3)
+
+
+def reads_as_sentence(text: str, span: MarkedSpan) -> bool:
+    """The quote starts with a capital and is written as a sentence, not a title or in capitals."""
+    content = text[span.start:span.end]
+    words = re.findall(r"[^\W\d_][\w'’-]*", content)
+    return starts_capitalised(text, span) and any(c.islower() for c in content) and not is_title_case(words)

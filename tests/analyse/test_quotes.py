@@ -218,3 +218,123 @@ def test_quote_the_writers_sentence_runs_on_from_is_partial():
 def test_quote_followed_by_its_attribution_without_a_comma_stays_direct():
     article = article_from('Eda Moss was blunt. "You cut the jobs" she said. She posted: "Fair pay now" on Friday.')
     assert [q.kind for q in extract_quotes(article, [person(article, "Eda Moss")])] == ["direct", "direct"]
+
+
+def test_quotes_run_together_by_a_lost_paragraph_break_are_split_at_each_opening_mark():
+    article = article_from('"The ferry is late again. "Nobody told us why. "We will complain," said Tove Rask.')
+    quotes = extract_quotes(article, [person(article, "Tove Rask")])
+    assert texts(quotes) == ["The ferry is late again.", "Nobody told us why.", "We will complain,"]
+    assert [q.kind for q in quotes] == ["direct"] * 3
+
+
+def test_split_parts_of_a_lost_break_take_the_speaker_of_the_part_with_the_cue():
+    article = article_from(
+        '"The harbour needs dredging," said Jon Alder, the harbour master.',
+        '"The boats are fine. "The nets are torn. "We need new ones," said Mia Storr, who fishes there.',
+    )
+    quotes = extract_quotes(article, [person(article, "Jon Alder"), person(article, "Mia Storr")])
+    assert [q.speaker for q in quotes] == ["Jon Alder", "Mia Storr", "Mia Storr", "Mia Storr"]
+
+
+def test_split_parts_after_a_leading_cue_take_its_speaker():
+    article = article_from('Ben Oyelaran said: "Sales fell. "Costs rose. "We expect a better spring."')
+    quotes = extract_quotes(article, [person(article, "Ben Oyelaran")])
+    assert texts(quotes) == ["Sales fell.", "Costs rose.", "We expect a better spring."]
+    assert [q.speaker for q in quotes] == ["Ben Oyelaran"] * 3
+
+
+def test_a_lost_break_chain_left_open_runs_to_the_paragraph_end():
+    article = article_from('Ada Brun said: "We won. "Now we rest.', "Then she left.")
+    assert texts(extract_quotes(article, [person(article, "Ada Brun")])) == ["We won.", "Now we rest."]
+
+
+def test_a_mark_after_a_comma_or_before_a_lower_case_word_closes_rather_than_splits():
+    # a stray space before a closing mark (win, "he / ready. "and) is not a new quote
+    article = article_from('"We will win, "he said. "The side is ready. "and fit," he added.')
+    assert texts(extract_quotes(article, [])) == ["We will win,", "The side is ready."]
+
+
+def test_inch_marks_and_apostrophes_after_a_sentence_end_open_no_quote():
+    article = article_from("The shelf is 12\" wide. 3\" of it sags. It's the clients' choice. 'Tis odd.")
+    assert extract_quotes(article, []) == []
+
+
+def test_scare_quotes_after_a_sentence_end_stay_partial():
+    article = article_from('The plan failed. Critics called it "a mess" and moved on.')
+    quotes = extract_quotes(article, [])
+    assert [(q.text, q.kind) for q in quotes] == [("a mess", "partial")]
+
+
+def test_sentence_after_a_reporting_verb_without_a_comma_is_direct():
+    article = article_from('The union claims "We will strike on Monday."', 'Its rival dubbed it "The Big Walkout."')
+    kinds = {q.text: q.kind for q in extract_quotes(article, [])}
+    assert kinds == {"We will strike on Monday.": "direct", "The Big Walkout.": "partial"}
+
+
+def test_utterance_after_a_speech_verb_and_its_listener_is_direct():
+    article = article_from('Ida Wenn told reporters "We will appeal."', 'Ida Wenn told reporters it was "unfair" and left.')
+    quotes = extract_quotes(article, [person(article, "Ida Wenn"), person(article, "Ida Wenn", nth=1)])
+    assert [(q.text, q.kind) for q in quotes] == [("We will appeal.", "direct"), ("unfair", "partial")]
+
+
+def test_quote_after_a_run_in_heading_in_capitals_is_direct():
+    article = article_from('RIVERS RISE AGAIN "The water came in faster than last year." [Wire.]')
+    assert [q.kind for q in extract_quotes(article, [])] == ["direct"]
+
+
+def test_the_cue_introducing_the_next_quote_is_not_the_last_split_parts_attribution():
+    article = article_from(
+        'Rui Sato said: "We test at the border. "The sick are treated at home."'
+        ' Later Lea Park, the spokeswoman, said: "This is a worrying step."'
+    )
+    quotes = extract_quotes(article, [person(article, "Rui Sato"), person(article, "Lea Park")])
+    assert [q.speaker for q in quotes] == ["Rui Sato", "Rui Sato", "Lea Park"]
+
+
+def test_the_next_sentences_reported_speech_is_not_the_quotes_attribution():
+    article = article_from(
+        '"We kept going," Ole Brand said. "The pitch was poor. "We dug in."'
+        ' Coach Ivo Pell conceded his team did not deserve the point.'
+    )
+    quotes = extract_quotes(article, [person(article, "Ole Brand"), person(article, "Ivo Pell")])
+    assert [q.speaker for q in quotes] == ["Ole Brand"] * 3
+
+
+def test_a_cue_closing_the_sentence_after_a_full_stop_quote_still_attributes_it():
+    article = article_from('Nobody expected it. "We will win the cup." Tom Birk said.')
+    quotes = extract_quotes(article, [person(article, "Tom Birk")])
+    assert [q.speaker for q in quotes] == ["Tom Birk"]
+
+
+def test_a_lost_break_after_a_single_quoted_sentence_still_splits():
+    article = article_from(
+        "\"Then you think: 'This is not my day.' \"But you fight on. \"'Keep going,' I said,\" Ari Moss said."
+    )
+    quotes = extract_quotes(article, [person(article, "Ari Moss")])
+    assert texts(quotes) == ["Then you think: 'This is not my day.'", "But you fight on.", "'Keep going,' I said,"]
+    assert [q.speaker for q in quotes] == ["Ari Moss"] * 3
+
+
+def test_lower_case_quote_leaving_its_stop_or_sentence_to_the_writer_is_partial():
+    article = article_from(
+        'Ivo Lark said "the bridge will not reopen this year". Critics said "swift action" was needed.',
+        'Ivo Lark said: "we will first fix the road".',
+        '"Well," Ivo Lark wrote, "that was only the start" They left.',
+    )
+    kinds = {q.text: q.kind for q in extract_quotes(article, [person(article, "Ivo Lark")])}
+    assert kinds == {
+        "the bridge will not reopen this year": "partial",
+        "swift action": "partial",
+        "we will first fix the road": "direct",
+        "Well,": "direct",
+        "that was only the start": "direct",
+    }
+
+
+def test_titles_and_capitals_after_a_cue_or_a_heading_stay_partial():
+    article = article_from(
+        'Ida Wenn told the hosts of "Good Morning Harbour." She left.',
+        'The union claims "Fair Pay Now." Talks go on.',
+        "3. FOR RIVER TOWNS 'THE WORST IS OVER.'",
+    )
+    assert [q.kind for q in extract_quotes(article, [person(article, "Ida Wenn")])] == ["partial"] * 3

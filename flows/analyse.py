@@ -94,9 +94,12 @@ def analyse_structures(nlp, structures: Sequence[ArticleStructure], clock: Stage
     clock = clock or StageClock()
     with _new_words_zone(nlp, len(structures)):
         mentions_per_article = recognise(nlp, structures, batch_size=NER_BATCH_SIZE, clock=clock)
+    from quotewire.syntax import parser_beside
+
+    parse = parser_beside(nlp)
     with clock("quotes"):
         return [
-            (mentions, extract_quotes(structure, mentions))
+            (mentions, extract_quotes(structure, mentions, parse))
             for structure, mentions in zip(structures, mentions_per_article)
         ]
 

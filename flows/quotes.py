@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from quotewire.attribution import MarkedSpan, attribute_spans
 from quotewire.document import ArticleStructure, Mention, Paragraph, Quote
+from quotewire.syntax import Parse
 
 DOUBLE_OPENERS = "“„«"
 DOUBLE_CLOSERS = "”»"
@@ -47,15 +48,16 @@ class Mark:
     prefers_open: bool  # what the glyph says when the context cannot decide
 
 
-def extract_quotes(article: ArticleStructure, mentions: Sequence[Mention]) -> list[Quote]:
-    """All quoted spans of ``article`` with kind and speaker, in text order. Never raises."""
+def extract_quotes(article: ArticleStructure, mentions: Sequence[Mention], parse: Parse | None = None) -> list[Quote]:
+    """All quoted spans of ``article`` with kind and speaker, in text order. Never raises.
+    ``parse``: see attribution.attribute_spans."""
     spans: list[MarkedSpan] = []
     for paragraph in article.paragraphs:
         if paragraph.kind in SKIPPED_PARAGRAPH_KINDS:
             continue
         spans.extend(find_spans(article.text, paragraph))
     spans = [s for s in spans if is_plausible_quote(article.text[s.start:s.end])]
-    attributions = attribute_spans(article, list(mentions), spans)
+    attributions = attribute_spans(article, list(mentions), spans, parse)
     quotes = []
     for span, attribution in zip(spans, attributions):
         quotes.append(

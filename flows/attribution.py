@@ -31,11 +31,13 @@ from collections import Counter
 from functools import lru_cache
 from itertools import accumulate, islice
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from quotewire.confidence import confidence
 from quotewire.document import ArticleStructure, Mention
+from quotewire.evaluate import mention_type
 from quotewire.literals import find_literals, is_word_boundary, word_offsets
-from quotewire.syntax import Parse, ParsedCue, find_cues
+from quotewire.syntax import Parse, ParsedCue, find_cues, reads_as_utterance
 
 # ---------------------------------------------------------------------------- lexicon
 # Reporting verbs (base forms) mined from attribution cues in news text; inflections are
@@ -225,6 +227,8 @@ class Attribution:
     # where the speaker_mention stands in the text ((-1, -1): not known); for scoring mentions
     mention_start: int = -1
     mention_end: int = -1
+    agreement: bool | None = None  # the parse's speaker: do the cue-list rules name the same one (None: they name none)
+    confidence: float = 0.0  # speaker_confidence (quotewire.confidence)
 
 
 @dataclass
@@ -290,6 +294,9 @@ def attribute_spans(article: ArticleStructure, mentions: list[Mention], spans: S
     for index, span in enumerate(spans):
         try:
             found = attribute_one(context, spans, index, results)
+            utterance = reads_as_utterance(article.text[span.start:span.end])
+            found = replace(found, confidence=confidence(found.speaker, found.method, mention_type(found.speaker_mention),
+                                                         found.agreement, utterance))
         except Exception:  # noqa: BLE001 - one odd span must not sink the article
             found = Attribution(method="error")
         results.append(found)
@@ -439,14 +446,22 @@ def attribute_one(context: Context, spans: Sequence[MarkedSpan], index: int, don
         return transcript_label(context, span)
     sentence_start, sentence_end = sentence_around(context, span)
     cue = context.parsed.get(index)
-    if cue is not None:  # the parse's verb and subject first; the rules where it shows none
-        found = resolved(context, cue.subject_start, cue.subject_end, cue.verb, "parse", span)
-        if found is not None and found.speaker_mention:
-            return found
+    parsed = None
+    if cue is not None:  # the parse's verb and subject first; the rules where it names nobody
+        parsed = resolved(context, cue.subject_start, cue.subject_end, cue.verb, "parse", span, cue.description)
+    ruled = None
     for rule in (trailing_attribution, leading_attribution, trailing_far_attribution):
         found = rule(context, span, sentence_start, sentence_end)
         if found is not None and found.speaker_mention:
-            return found
+            ruled = found
+            break
+    if parsed is not None and parsed.speaker:
+        agreement = None if ruled is None or not ruled.speaker else ruled.speaker == parsed.speaker
+        return replace(parsed, agreement=agreement)
+    if ruled is not None:
+        return ruled if ruled.speaker or parsed is None or not parsed.speaker_mention else parsed
+    if parsed is not None and parsed.speaker_mention:
+        return parsed
     found = continuation(context, spans, index, done)
     if found is not None:
         return found
@@ -937,22 +952,26 @@ STOP_WORDS = {"that", "and", "but", "or", "when", "while", "because", "after", "
 
 
 # ---------------------------------------------------------------------------- resolution
-def resolved(context: Context, start: int, end: int, cue: str, method: str, span: MarkedSpan) -> Attribution | None:
+def resolved(context: Context, start: int, end: int, cue: str, method: str, span: MarkedSpan,
+             description: bool = False) -> Attribution | None:
     phrase = context.text[start:end].strip(" ,\xa0")
     if not phrase or MASK * 3 in context.masked[start:end]:
         return None
-    speaker = resolve_phrase(context, start, end, phrase, span)
+    speaker = resolve_phrase(context, start, end, phrase, span, description)
     return Attribution(speaker, phrase, cue, method, start, end)
 
 
-def resolve_phrase(context: Context, start: int, end: int, phrase: str, span: MarkedSpan) -> str | None:
+def resolve_phrase(context: Context, start: int, end: int, phrase: str, span: MarkedSpan,
+                   description: bool = False) -> str | None:
+    """The canonical name for the words at an attribution; ``description``: the parse found a
+    common noun at their head ("Clinton supporters", "the senator's son")."""
     lowered = re.sub(r"[’']s$", "", phrase.lower())  # "He's claiming"
     if lowered in PRONOUN_GENDER or lowered in PLURAL_OR_NEUTER:
         return resolve_pronoun(context, lowered, start)
     words = phrase.split()
     mention = best_mention_in(context, start, end)
     possessive_led = len(words) >= 2 and re.search(r"[’']s$", words[0]) is not None and words[1][:1].islower()
-    is_description = words[0].lower() in DETERMINERS or phrase[:1].islower() or possessive_led
+    is_description = description or words[0].lower() in DETERMINERS or phrase[:1].islower() or possessive_led
     head = re.sub(r"[^\w]", "", words[-1])
     if is_description and head[:1].islower():
         # "the Indiana governor": a name inside a description only modifies it, except for
@@ -1408,12 +1427,17 @@ def resolve_description(context: Context, phrase: str, position: int) -> str | N
         return best[2]
     if head in ORG_HEADS:
         return nearest_organisation(context, position)
+    if POSSESSOR.search(phrase):
+        return None  # "the minister's spokesman": someone else than the person the article is about
     if head in PERSON_HEADS or head in FEMALE_WORDS or head in MALE_WORDS:
         # a role the article never gave anyone by name: the most salient person of a fitting
         # gender, as for a pronoun ("the New York businessman said" after a paragraph on him)
         gender = "f" if head in FEMALE_WORDS else "m" if head in MALE_WORDS else None
         return most_salient_person(context, position, gender)
     return None
+
+
+POSSESSOR = re.compile(r"[’']s?\s+\w|^(?:his|her|their)\s", re.IGNORECASE)  # "the senator's son", "her husband"
 
 
 # Works a person writes: "the book said" is its author's.
@@ -1581,8 +1605,3 @@ def infer_genders(context: Context) -> dict[str, str]:
         elif first in MALE_FIRST_NAMES:
             genders[name] = "m"
     return genders
-
-
-def confidence_of(attribution: Attribution) -> float:
-    """How likely the attribution names the right speaker (0-1), from how it was found."""
-    return 0.5

@@ -71,6 +71,7 @@ def extract_quotes(article: ArticleStructure, mentions: Sequence[Mention], parse
                 speaker_mention=attribution.speaker_mention,
                 cue=attribution.cue,
                 method=attribution.method,
+                speaker_confidence=attribution.confidence,
             )
         )
     return quotes

@@ -25,6 +25,7 @@ SUBJECT_DEPS = ("nsubj",)
 REPORTING_CHILD_DEPS = ("parataxis", "ccomp", "advcl", "conj")
 # Left dependents of a subject that belong to its words ("the senator's son", "Trade Secretary Ann Rowe").
 SUBJECT_LEFT_DEPS = {"compound", "flat", "det", "amod", "poss", "case", "nmod", "nummod", "cc", "conj", "punct", "quantmod"}
+RELATIVE_TAGS = ("WP", "WDT")  # who, which, that as a relative clause's subject
 MAX_FRAME_CHARS = 1200  # longer sentences are left to the rules
 LONG_QUOTE_CHARS = 150  # a quote this long is replaced even when it starts in lower case
 
@@ -39,6 +40,7 @@ class ParsedCue:
     verb_start: int
     subject_start: int
     subject_end: int
+    description: bool = False  # the subject's head is a common noun ("the senator's son")
 
 
 @dataclass
@@ -121,7 +123,7 @@ def cue_in(doc, frame: Frame, region: tuple[int, int], regions: Sequence[tuple[i
         return None
     head = heads[0]
     verbs = []
-    if head.head is not head and not inside_any(head.head, regions) and head.head.pos_ in ("VERB", "AUX"):
+    if head.head is not head and not inside_any(head.head, regions) and head.head.pos_ == "VERB":
         verbs.append(head.head)
     else:
         # "…," he said: the reporting clause may hang from the quote's own clause
@@ -136,7 +138,7 @@ def cue_in(doc, frame: Frame, region: tuple[int, int], regions: Sequence[tuple[i
         verb_start = frame.to_text(verb.idx)
         if text_start is None or text_end is None or verb_start is None:
             continue
-        return ParsedCue(verb.text, verb_start, text_start, text_end)
+        return ParsedCue(verb.text, verb_start, text_start, text_end, subject.pos_ == "NOUN")
     return None
 
 
@@ -147,6 +149,8 @@ def subject_of(verb, regions: Sequence[tuple[int, int]]):
             continue
         for child in candidate.children:
             if child.dep_ in SUBJECT_DEPS and not inside_any(child, regions):
+                if child.tag_ in RELATIVE_TAGS and candidate.dep_ == "relcl":
+                    return candidate.head  # "Lynch, who told Congress: …"
                 return child
     return None
 

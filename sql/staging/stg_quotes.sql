@@ -13,6 +13,7 @@
 -- speaker_entity_id: entity_id of the speaker, when the speaker is a recognised entity.
 -- cue: Reporting verb or phrase: said, tells, added, according to.
 -- method: Which attribution rule named the speaker (for error analysis).
+-- speaker_confidence: 0-1, how likely the speaker is right, from how it was found.
 -- word_count: Words in the quote.
 
 with source as (
@@ -36,6 +37,7 @@ renamed as (
         speaker_entity_id,
         cue,
         method,
+        speaker_confidence,
         word_count
 
     from source

@@ -98,7 +98,8 @@ ORG_HEADS = {"company", "campaign", "agency", "group", "committee", "department"
              "survey", "poll", "letter", "article", "ad", "advertisement", "clip", "video", "book", "piece",
              "memo", "release", "lawsuit", "complaint", "ruling", "decision", "opinion", "filing", "foundation", "institute",
              "center", "centre", "coalition", "alliance", "network", "outlet", "station", "broadcaster",
-             "service", "corporation", "regulator", "authority", "police", "times", "post", "journal"}
+             "service", "corporation", "regulator", "authority", "police", "times", "post", "journal",
+             "daily", "weekly", "tabloid", "broadsheet"}
 # A small, general list of common English first names (frequent US/UK given names, not taken
 # from any evaluation data), used only when the article itself gives no gender evidence
 # for a person (no Mr/Ms, no role noun, no pronoun right after the name).
@@ -449,6 +450,8 @@ def attribute_one(context: Context, spans: Sequence[MarkedSpan], index: int, don
     parsed = None
     if cue is not None:  # the parse's verb and subject first; the rules where it names nobody
         parsed = resolved(context, cue.subject_start, cue.subject_end, cue.verb, "parse", span, cue.description)
+        if parsed is not None and cue.alias_end > cue.alias_start:
+            parsed = with_alias(context, parsed, cue)
     ruled = None
     for rule in (trailing_attribution, leading_attribution, trailing_far_attribution):
         found = rule(context, span, sentence_start, sentence_end)
@@ -595,6 +598,17 @@ def following_in_paragraph(context: Context, spans: Sequence[MarkedSpan], index:
         if found is not None and found.speaker:
             return carried(found, "continuation_forward")
     return None
+
+
+def with_alias(context: Context, found: Attribution, cue: ParsedCue) -> Attribution:
+    """"DJ Max, real name Max Ortega": the fuller person name in apposition is the speaker."""
+    mention = best_mention_in(context, cue.alias_start, cue.alias_end)
+    if mention is None or mention.label != "PERSON":
+        return found
+    name = best_name(context, mention)
+    if len(name.split()) >= max(2, len((found.speaker or "").split())):
+        return replace(found, speaker=name)
+    return found
 
 
 def carried(source: Attribution, method: str) -> Attribution:
@@ -1026,7 +1040,7 @@ def compute_best_name(context: Context, mention: Mention) -> str:
     if len(tokens) >= 2:
         return " ".join(fullest_form(context, tokens))
     surname = tokens[-1] if tokens else strip_titles(mention.name or mention.text)
-    fuller = full_name_for(context, surname, mention.start, title_gender)
+    fuller = full_name_for(context, surname, mention.start, title_gender) or named_by_first_name(context, surname)
     if fuller:
         return fuller
     canonical = strip_titles(mention.name or "")
@@ -1128,8 +1142,19 @@ def _name_tokens(name: str) -> tuple[str, ...]:
 
 def clean_person_tokens(context: Context, tokens: list[str]) -> list[str]:
     """Drop leading words that are not part of a name: a word the article also writes in
-    lower case ("What Obama") when a shorter form of the name exists."""
+    lower case ("What Obama") when a shorter form of the name exists, words before an
+    honorific inside the span ("Describing Mr Jackson"), and the first of two names NER glued
+    together ("Anna Berg Tom Reed", when the article also names one of them alone)."""
     tokens = name_tokens(" ".join(tokens))
+    inner_title = [i for i, token in enumerate(tokens[:-1]) if i >= 1 and token.lower().rstrip(".") in HONORIFICS]
+    if inner_title:
+        tokens = tokens[inner_title[-1] + 1:]
+    if len(tokens) >= 4 and is_first_name(tokens[0]):
+        for i in range(2, len(tokens) - 1):
+            if is_first_name(tokens[i]) and len(tokens[i - 1].rstrip(".")) > 1 and (
+                    " ".join(tokens[i:]) in context.person_forms or " ".join(tokens[:i]) in context.person_forms):
+                tokens = tokens[i:]
+                break
     while len(tokens) >= 3 or (len(tokens) == 2 and context.lowercase_words and tokens[0].lower() in context.lowercase_words):
         rest_is_full_name = " ".join(tokens[1:]) in context.person_forms and (
             tokens[1].lower() in FEMALE_FIRST_NAMES or tokens[1].lower() in MALE_FIRST_NAMES)
@@ -1138,6 +1163,13 @@ def clean_person_tokens(context: Context, tokens: list[str]) -> list[str]:
             continue
         break
     return tokens
+
+
+HONORIFICS = frozenset({"mr", "mrs", "ms", "miss", "dr", "sir", "dame", "lord", "lady"})
+
+
+def is_first_name(word: str) -> bool:
+    return word.lower() in FEMALE_FIRST_NAMES or word.lower() in MALE_FIRST_NAMES
 
 
 POSSESSIVE_S_AT_END = re.compile(r"[’']s$")
@@ -1171,9 +1203,47 @@ def full_name_for(context: Context, surname: str, position: int, gender: str | N
         return " ".join(fullest_form(context, forms[earlier]))
     if later is not None:
         return " ".join(fullest_form(context, forms[later]))
+    variant = spelling_variant(context, target)
+    if variant:
+        return variant
     if (surname, gender) not in context.text_name_cache:
         context.text_name_cache[surname, gender] = name_in_text(context, surname, gender)
     return context.text_name_cache[surname, gender]
+
+
+MIN_VARIANT_LETTERS = 5  # shorter surnames one letter apart are too often different names
+
+
+def spelling_variant(context: Context, surname: str) -> str | None:
+    """The one full name whose surname is one edit away ("Kowalsky" for "Kowalski"): an
+    article spelling a name two ways; None when no such name, or more than one, exists."""
+    if len(surname) < MIN_VARIANT_LETTERS:
+        return None
+    names = {" ".join(fullest_form(context, forms[-1])) for key, (_, forms) in forms_index(context)[0].items()
+             if key != surname and forms and one_edit_apart(key, surname)}
+    return names.pop() if len(names) == 1 else None
+
+
+def one_edit_apart(a: str, b: str) -> bool:
+    """One letter substituted, inserted or deleted."""
+    if abs(len(a) - len(b)) > 1 or a == b:
+        return False
+    if len(a) > len(b):
+        a, b = b, a
+    i = next((k for k in range(len(a)) if a[k] != b[k]), len(a))
+    return a[i + (len(a) == len(b)):] == b[i + 1:]
+
+
+def named_by_first_name(context: Context, word: str) -> str | None:
+    """A lone first name ("Dame Ann", "Ann said") is the one person the article names in full
+    with it, when nobody has it as a surname."""
+    if not is_first_name(word):
+        return None
+    key = word.lower()
+    if key in forms_index(context)[0]:
+        return None
+    names = {" ".join(fullest_form(context, tokens)) for _, tokens in person_forms(context) if tokens[0].lower() == key}
+    return names.pop() if len(names) == 1 else None
 
 
 NAME_RUN_BEFORE = re.compile(r"\b((?:(?:[A-Z]\.|[A-Z][\w'’-]+)\s+){1,3})\Z")
@@ -1323,7 +1393,19 @@ def _mention_salience(context: Context, mention: Mention) -> float:
         weight += 50
     if not possessive and not oblique and is_subject(context, mention):
         weight += 80
+        if reports_speech(context, mention):
+            weight += REPORTER_SALIENCE
     return weight
+
+
+REPORTER_SALIENCE = 400.0
+
+
+def reports_speech(context: Context, mention: Mention) -> bool:
+    """The subject of a reporting verb ("Conrad said the plan ..."): who the next quote is likely from."""
+    after = LEADING_APPOSITIVE.sub("", LEADING_PARENTHESIS.sub("", context.masked[mention.end:mention.end + 60]))
+    following = NEXT_LOWER_CASE_WORD.match(after)
+    return following is not None and following.group(1) in CUE_FORMS
 
 
 def is_subject(context: Context, mention: Mention) -> bool:

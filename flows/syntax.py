@@ -41,6 +41,9 @@ class ParsedCue:
     subject_start: int
     subject_end: int
     description: bool = False  # the subject's head is a common noun ("the senator's son")
+    # a name in apposition to a named subject ("DJ Max, real name Max Ortega"): (-1, -1) if none
+    alias_start: int = -1
+    alias_end: int = -1
 
 
 @dataclass
@@ -118,12 +121,12 @@ def inside_any(token, regions: Sequence[tuple[int, int]]) -> bool:
 
 def cue_in(doc, frame: Frame, region: tuple[int, int], regions: Sequence[tuple[int, int]]) -> ParsedCue | None:
     tokens = [t for t in doc if region[0] <= t.idx < region[1]]
-    heads = [t for t in tokens if not (region[0] <= t.head.idx < region[1]) or t.head is t]
+    heads = [t for t in tokens if not (region[0] <= t.head.idx < region[1]) or t.head.i == t.i]
     if not heads:
         return None
     head = heads[0]
     verbs = []
-    if head.head is not head and not inside_any(head.head, regions) and head.head.pos_ == "VERB":
+    if head.head.i != head.i and not inside_any(head.head, regions) and head.head.pos_ == "VERB":
         verbs.append(head.head)
     else:
         # "…," he said: the reporting clause may hang from the quote's own clause
@@ -138,7 +141,8 @@ def cue_in(doc, frame: Frame, region: tuple[int, int], regions: Sequence[tuple[i
         verb_start = frame.to_text(verb.idx)
         if text_start is None or text_end is None or verb_start is None:
             continue
-        return ParsedCue(verb.text, verb_start, text_start, text_end, subject.pos_ == "NOUN")
+        alias = alias_of(subject, frame, regions)
+        return ParsedCue(verb.text, verb_start, text_start, text_end, subject.pos_ == "NOUN", *alias)
     return None
 
 
@@ -155,6 +159,22 @@ def subject_of(verb, regions: Sequence[tuple[int, int]]):
     return None
 
 
+def alias_of(subject, frame: Frame, regions: Sequence[tuple[int, int]]) -> tuple[int, int]:
+    """Text offsets of a proper name in apposition to a proper-name subject, else (-1, -1)."""
+    if subject.pos_ != "PROPN":
+        return -1, -1
+    for child in subject.children:
+        if child.dep_ == "appos" and child.pos_ == "PROPN" and not inside_any(child, regions):
+            start = child.i
+            while start > 0 and subject.doc[start - 1].pos_ == "PROPN" and subject.doc[start - 1].head.i == child.i:
+                start -= 1
+            lo = frame.to_text(subject.doc[start].idx)
+            hi = frame.to_text(child.idx + len(child) - 1)
+            if lo is not None and hi is not None:
+                return lo, hi + 1
+    return -1, -1
+
+
 def subject_words(subject, regions: Sequence[tuple[int, int]]) -> tuple[int, int]:
     """Token range [start, end) of the subject's words: its head with the words before it that
     modify it (titles, determiners, possessors), or a named appositive ("a judge, Dana Marks")."""
@@ -169,7 +189,7 @@ def subject_words(subject, regions: Sequence[tuple[int, int]]) -> tuple[int, int
     while start < subject.i and subject.doc[start].is_punct:
         start += 1
     end = subject.i + 1
-    while end < len(subject.doc) and subject.doc[end].dep_ in ("flat", "compound") and subject.doc[end].head is subject:
+    while end < len(subject.doc) and subject.doc[end].dep_ in ("flat", "compound") and subject.doc[end].head.i == subject.i:
         end += 1
     return start, end
 

@@ -13,7 +13,7 @@ from pathlib import PurePosixPath
 from typing import Sequence
 
 from quotewire.document import ArticleStructure, DecodedDocument, Mention, Quote
-from quotewire.quotes import extract_quotes
+from quotewire.quotes import extract_quotes_of
 from quotewire.stage_clock import StageClock
 from quotewire.structure import parse_article
 
@@ -98,10 +98,8 @@ def analyse_structures(nlp, structures: Sequence[ArticleStructure], clock: Stage
 
     parse = parser_beside(nlp)
     with clock("quotes"):
-        return [
-            (mentions, extract_quotes(structure, mentions, parse))
-            for structure, mentions in zip(structures, mentions_per_article)
-        ]
+        quotes = extract_quotes_of(list(zip(structures, mentions_per_article)), parse)
+    return list(zip(mentions_per_article, quotes))
 
 
 def analyse_documents(nlp, documents: Sequence[DecodedDocument], clock: StageClock | None = None

@@ -280,17 +280,41 @@ class Context:
 def attribute_spans(article: ArticleStructure, mentions: list[Mention], spans: Sequence[MarkedSpan],
                     parse: Parse | None = None) -> list[Attribution]:
     """One Attribution per span (same order). Never raises: a span that breaks a rule is
-    left unattributed rather than failing the article. With ``parse`` (texts -> spaCy Docs
-    with a dependency parse), the sentences holding quotes are parsed for their speech verbs."""
-    if not spans:  # most of the cost is the article-wide context below (genders, pronouns)
-        return []
-    context = build_context(article, mentions, spans)
-    if parse is not None:
-        try:
-            sentences = [sentence_around(context, span) for span in spans]
-            context.parsed = find_cues(article.text, spans, sentences, parse)
-        except Exception:  # noqa: BLE001 - without a parse the rules still attribute every quote
-            context.parsed = {}
+    left unattributed rather than failing the article. With ``parse`` (a spaCy pipeline with
+    a dependency parser), the sentences holding quotes are parsed for their speech verbs."""
+    return attribute_articles([(article, mentions, spans)], parse)[0]
+
+
+ARTICLES_PER_PARSE = 64  # articles whose quote sentences share one parser stream (its overhead is per call)
+
+
+def attribute_articles(items: Sequence[tuple[ArticleStructure, list[Mention], Sequence[MarkedSpan]]],
+                       parse: Parse | None = None) -> list[list[Attribution]]:
+    """attribute_spans for several articles, parsing their quote sentences in one stream per
+    ARTICLES_PER_PARSE articles."""
+    results = []
+    for first in range(0, len(items), ARTICLES_PER_PARSE):
+        chunk = items[first:first + ARTICLES_PER_PARSE]
+        # most of the cost is the article-wide context (genders, pronouns): none without quotes
+        contexts = [build_context(article, mentions, spans) if spans else None for article, mentions, spans in chunk]
+        if parse is not None:
+            try:
+                wanted = [(article.text, spans, [sentence_around(context, span) for span in spans])
+                          for (article, _, spans), context in zip(chunk, contexts) if context is not None]
+                cues = iter(find_cues(wanted, parse))
+                for context in contexts:
+                    if context is not None:
+                        context.parsed = next(cues)
+            except Exception:  # noqa: BLE001 - without a parse the rules still attribute every quote
+                for context in contexts:
+                    if context is not None:
+                        context.parsed = {}
+        results.extend(attribute_in(context, article, spans) if context is not None else []
+                       for (article, _, spans), context in zip(chunk, contexts))
+    return results
+
+
+def attribute_in(context: Context, article: ArticleStructure, spans: Sequence[MarkedSpan]) -> list[Attribution]:
     results: list[Attribution] = []
     for index, span in enumerate(spans):
         try:

@@ -10,6 +10,7 @@ subject is the speaker mention; the attribution rules resolve it to a name.
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -61,6 +62,17 @@ class Frame:
         return text_start + offset - frame_start if offset < frame_start + length else None
 
 
+# The commonest attribution, right after the closing mark: ``"…," he said.`` / ``"…," said
+# Ann Rowe.`` / ``"…," Rowe added.`` The cue rules are right there; parsing it would only agree.
+_NAME = r"(?:he|she|[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)?)"
+_VERB = r"(?:said|says|added|adds)"
+PLAIN_ATTRIBUTION = re.compile(rf"\s*(?:{_NAME}\s+{_VERB}|{_VERB}\s+{_NAME})\s*\.")
+
+
+def plainly_attributed(text: str, span) -> bool:
+    return span.closed and PLAIN_ATTRIBUTION.match(text, span.outer_end, span.outer_end + 60) is not None
+
+
 def reads_as_utterance(content: str) -> bool:
     """A quote the parse replaces by a clause: it starts a sentence of its own or is long."""
     stripped = content.strip()
@@ -71,7 +83,8 @@ def build_frames(text: str, spans: Sequence, sentences: Sequence[tuple[int, int]
     """One frame per sentence (start, end) holding an utterance quote; ``sentences[i]`` is span i's."""
     wanted: dict[tuple[int, int], list[int]] = {}
     for index, (span, bounds) in enumerate(zip(spans, sentences)):
-        if reads_as_utterance(text[span.start:span.end]) and bounds[1] - bounds[0] <= MAX_FRAME_CHARS:
+        if (reads_as_utterance(text[span.start:span.end]) and bounds[1] - bounds[0] <= MAX_FRAME_CHARS
+                and not plainly_attributed(text, span)):
             wanted.setdefault(bounds, []).append(index)
     frames = {}
     for (lo, hi), _targets in wanted.items():
@@ -99,20 +112,37 @@ def build_frames(text: str, spans: Sequence, sentences: Sequence[tuple[int, int]
     return frames
 
 
-def find_cues(text: str, spans: Sequence, sentences: Sequence[tuple[int, int]], parse: Parse) -> dict[int, ParsedCue]:
-    """Span index -> the verb reporting it and its subject, where the parse shows one."""
-    frames = build_frames(text, spans, sentences)
+def find_cues(articles: Sequence[tuple[str, Sequence, Sequence[tuple[int, int]]]], parse: Parse
+              ) -> list[dict[int, ParsedCue]]:
+    """Per article (text, its quote spans, each span's sentence bounds): span index -> the verb
+    reporting it and its subject, where the parse shows one. One parser stream for them all."""
+    frames = [(number, frame) for number, (text, spans, sentences) in enumerate(articles)
+              for frame in build_frames(text, spans, sentences).values()]
+    found: list[dict[int, ParsedCue]] = [{} for _ in articles]
     if not frames:
-        return {}
-    found: dict[int, ParsedCue] = {}
+        return found
     with parse.memory_zone():  # the words of these sentences are not kept in the vocabulary
-        for frame, doc in zip(frames.values(), parse.pipe([f.text for f in frames.values()])):
+        for (number, frame), doc in zip(frames, parse.pipe([frame.text for _, frame in frames], batch_size=256)):
             regions = list(frame.regions.values())
             for index, region in frame.regions.items():
                 cue = cue_in(doc, frame, region, regions)
                 if cue is not None:
-                    found[index] = cue
+                    found[number][index] = cue
     return found
+
+
+# Word classes from the tagger's Penn tags: the attribute ruler that maps them to coarse
+# classes is not loaded (it costs more than tagging).
+def is_verb(token) -> bool:
+    return token.tag_.startswith("VB")
+
+
+def is_proper_noun(token) -> bool:
+    return token.tag_ in ("NNP", "NNPS")
+
+
+def is_common_noun(token) -> bool:
+    return token.tag_ in ("NN", "NNS")
 
 
 def inside_any(token, regions: Sequence[tuple[int, int]]) -> bool:
@@ -126,11 +156,11 @@ def cue_in(doc, frame: Frame, region: tuple[int, int], regions: Sequence[tuple[i
         return None
     head = heads[0]
     verbs = []
-    if head.head.i != head.i and not inside_any(head.head, regions) and head.head.pos_ == "VERB":
+    if head.head.i != head.i and not inside_any(head.head, regions) and is_verb(head.head):
         verbs.append(head.head)
     else:
         # "…," he said: the reporting clause may hang from the quote's own clause
-        verbs.extend(sorted((c for c in head.children if c.dep_ in REPORTING_CHILD_DEPS and c.pos_ == "VERB"
+        verbs.extend(sorted((c for c in head.children if c.dep_ in REPORTING_CHILD_DEPS and is_verb(c)
                              and not inside_any(c, regions)), key=lambda c: abs(c.i - head.i)))
     for verb in verbs:
         subject = subject_of(verb, regions)
@@ -142,7 +172,7 @@ def cue_in(doc, frame: Frame, region: tuple[int, int], regions: Sequence[tuple[i
         if text_start is None or text_end is None or verb_start is None:
             continue
         alias = alias_of(subject, frame, regions)
-        return ParsedCue(verb.text, verb_start, text_start, text_end, subject.pos_ == "NOUN", *alias)
+        return ParsedCue(verb.text, verb_start, text_start, text_end, is_common_noun(subject), *alias)
     return None
 
 
@@ -161,12 +191,12 @@ def subject_of(verb, regions: Sequence[tuple[int, int]]):
 
 def alias_of(subject, frame: Frame, regions: Sequence[tuple[int, int]]) -> tuple[int, int]:
     """Text offsets of a proper name in apposition to a proper-name subject, else (-1, -1)."""
-    if subject.pos_ != "PROPN":
+    if not is_proper_noun(subject):
         return -1, -1
     for child in subject.children:
-        if child.dep_ == "appos" and child.pos_ == "PROPN" and not inside_any(child, regions):
+        if child.dep_ == "appos" and is_proper_noun(child) and not inside_any(child, regions):
             start = child.i
-            while start > 0 and subject.doc[start - 1].pos_ == "PROPN" and subject.doc[start - 1].head.i == child.i:
+            while start > 0 and is_proper_noun(subject.doc[start - 1]) and subject.doc[start - 1].head.i == child.i:
                 start -= 1
             lo = frame.to_text(subject.doc[start].idx)
             hi = frame.to_text(child.idx + len(child) - 1)
@@ -178,8 +208,8 @@ def alias_of(subject, frame: Frame, regions: Sequence[tuple[int, int]]) -> tuple
 def subject_words(subject, regions: Sequence[tuple[int, int]]) -> tuple[int, int]:
     """Token range [start, end) of the subject's words: its head with the words before it that
     modify it (titles, determiners, possessors), or a named appositive ("a judge, Dana Marks")."""
-    appositive = next((c for c in subject.children if c.dep_ == "appos" and c.pos_ == "PROPN"), None)
-    if appositive is not None and subject.pos_ != "PROPN":
+    appositive = next((c for c in subject.children if c.dep_ == "appos" and is_proper_noun(c)), None)
+    if appositive is not None and not is_proper_noun(subject):
         subject = appositive
     start = subject.i
     for token in reversed(list(subject.lefts)):
@@ -201,7 +231,7 @@ def sentence_parser(model: str) -> Parse:
 
     from quotewire.entities import resolve_model_name
 
-    return spacy.load(resolve_model_name(model), exclude=["ner", "lemmatizer"])
+    return spacy.load(resolve_model_name(model), exclude=["ner", "lemmatizer", "attribute_ruler"])
 
 
 def parser_beside(nlp: Language) -> Parse | None:

@@ -76,7 +76,7 @@ def test_a_subject_that_names_nobody_leaves_the_speaker_open(parser):
 
 
 def test_a_sentence_is_parsed_only_when_it_holds_a_quote_read_as_an_utterance():
-    article = article_from("He called it a “political statement” on Monday.", "“We will win,” she said. Then she left.")
+    article = article_from("He called it a “political statement” on Monday.", "“We will win,” she insisted. Then she left.")
     spans = [s for p in article.paragraphs for s in find_spans(article.text, p)]
     sentences = [(article.paragraphs[s.paragraph_position].start, article.paragraphs[s.paragraph_position].end) for s in spans]
     frames = build_frames(article.text, spans, sentences)
@@ -86,7 +86,16 @@ def test_a_sentence_is_parsed_only_when_it_holds_a_quote_read_as_an_utterance():
 
 
 def test_without_a_parser_the_cue_rules_still_attribute(parser):
-    article = article_from("“We cannot wait,” Nora Quist said.")
+    article = article_from("“We cannot wait,” Nora Quist insisted.")
     mentions = [person(article, "Nora Quist")]
     assert [q.method for q in extract_quotes(article, mentions)] == ["trailing"]
     assert [q.method for q in extract_quotes(article, mentions, parser)] == ["parse"]
+
+
+def test_a_plain_said_after_the_quote_is_left_to_the_cue_rules_without_parsing(parser):
+    article = article_from("“We cannot wait,” Nora Quist said.", "“We cannot wait,” said Nora Quist, a judge.")
+    spans = [s for p in article.paragraphs for s in find_spans(article.text, p)]
+    sentences = [(p.start, p.end) for p in article.paragraphs]
+    assert list(build_frames(article.text, spans, sentences)) == [sentences[1]]
+    mentions = [person(article, "Nora Quist"), person(article, "Nora Quist", nth=1)]
+    assert [q.speaker for q in extract_quotes(article, mentions, parser)] == ["Nora Quist", "Nora Quist"]

@@ -1016,12 +1016,30 @@ def resolve_phrase(context: Context, start: int, end: int, phrase: str, span: Ma
         # organisations' products ("the IMF report", "Smith's campaign")
         if mention is not None and head.lower() in ORG_HEADS and mention.label in ("ORG", "PERSON"):
             return best_name(context, mention)
+        if words[0].lower() in INDEFINITES:
+            # "a spokeswoman", "one official": someone new, never a person named before; speaking
+            # for a named organisation ("a Jive spokesman", "a spokesman for Unison"), that organisation
+            return organisation_in(context, start, end)
         return resolve_description(context, phrase, start)
     if mention is not None:
         return best_name(context, mention)
     if is_description:
         return resolve_description(context, phrase, start)
     return resolve_bare_name(context, phrase, start)
+
+
+INDEFINITES = {"a", "an", "one", "another", "some", "several", "two", "three"}
+ORGANISATION_AFTER = re.compile(r"\s+(?:for|of|at|from|with)\s+(?:the\s+)?")
+
+
+def organisation_in(context: Context, start: int, end: int) -> str | None:
+    """The organisation named inside [start, end) or right after it (``… for Unison``)."""
+    after = ORGANISATION_AFTER.match(context.masked, end)
+    limit = after.end() + 1 if after else end
+    for mention in mentions_between(context, start, limit):
+        if mention.label == "ORG" and not context.quotes.contains(mention.start):
+            return best_name(context, mention)
+    return None
 
 
 def best_mention_in(context: Context, start: int, end: int) -> Mention | None:

@@ -477,3 +477,17 @@ def test_a_named_speaker_after_the_quote_is_more_certain_than_a_pronoun():
     named, pronoun = extract_quotes(article, mentions)
     assert named.speaker == pronoun.speaker == "Nora Quist"
     assert named.speaker_confidence > pronoun.speaker_confidence
+
+
+def test_an_unnamed_spokeswoman_is_not_the_person_named_before():
+    article = article_from("Professor Nina Roth criticised the plan.", "A spokeswoman said: “We will not comment.”")
+    assert speakers(article, [person(article, "Nina Roth")]) == [None]
+
+
+def test_an_unnamed_spokesman_for_a_named_organisation_is_the_organisation():
+    article = article_from("Nina Roth criticised the plan.", "A spokesman for Tillwater Union said: “We will not comment.”")
+    mentions = [person(article, "Nina Roth"), person(article, "Tillwater Union", label="ORG")]
+    assert speakers(article, mentions) == ["Tillwater Union"]
+    article = article_from("Nina Roth criticised the plan.", "A Tillwater Union spokesman said: “We will not comment.”")
+    mentions = [person(article, "Nina Roth"), person(article, "Tillwater Union", label="ORG")]
+    assert speakers(article, mentions) == ["Tillwater Union"]

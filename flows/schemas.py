@@ -78,7 +78,7 @@ QUOTES = _schema(
     _field("cue", pa.string(), "Reporting verb or phrase: said, tells, added, according to."),
     _field("method", pa.string(), "Which attribution rule named the speaker (for error analysis)."),
     _field("speaker_confidence", pa.float32(), "0-1: how likely the speaker is right, from how it was found; "
-           "among quotes at 0.9 or more, at least 95 % should be right (quotewire eval prints the check). 0 without a speaker.", False),
+           "among quotes at 0.9 or more, at least 95 % should be right (quotewire eval prints the check). 0 without a speaker."),
     _field("word_count", pa.int32(), "Words in the quote.", False),
 )
 

@@ -18,7 +18,8 @@
 
 with source as (
 
-    select * from read_parquet('{{ parquet_dir }}/quotes/*.parquet')
+    -- by name: parts written before a column was added (speaker_confidence) read it as null
+    select * from read_parquet('{{ parquet_dir }}/quotes/*.parquet', union_by_name = true)
 
 ),
 

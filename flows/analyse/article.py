@@ -14,7 +14,7 @@ from pathlib import PurePosixPath
 from typing import Sequence
 
 from quotewire.read.document import ArticleStructure, DecodedDocument, Mention, Quote
-from quotewire.analyse.quotes import extract_quotes
+from quotewire.analyse.quotes import extract_quotes_of
 from quotewire.runtime.stage_clock import StageClock
 from quotewire.analyse.structure import parse_article
 
@@ -98,11 +98,12 @@ def analyse_structures(nlp, structures: Sequence[ArticleStructure], clock: Stage
     clock = clock or StageClock()
     with _new_words_zone(nlp, len(structures)):
         mentions_per_article = recognise(nlp, structures, batch_size=NER_BATCH_SIZE, clock=clock)
+    from quotewire.analyse.syntax import parser_beside
+
+    parse = parser_beside(nlp)
     with clock("quotes"):
-        return [
-            (mentions, extract_quotes(structure, mentions))
-            for structure, mentions in zip(structures, mentions_per_article)
-        ]
+        quotes = extract_quotes_of(list(zip(structures, mentions_per_article)), parse)
+    return list(zip(mentions_per_article, quotes))
 
 
 def analyse_documents(nlp, documents: Sequence[DecodedDocument], clock: StageClock | None = None

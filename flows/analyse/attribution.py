@@ -31,10 +31,13 @@ from collections import Counter
 from functools import lru_cache
 from itertools import accumulate, islice
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from quotewire.analyse.confidence import confidence
 from quotewire.read.document import ArticleStructure, Mention
+from quotewire.measure.evaluate import mention_type
 from quotewire.analyse.literals import find_literals, is_word_boundary, word_offsets
+from quotewire.analyse.syntax import Parse, ParsedCue, find_cues, reads_as_utterance
 
 # ---------------------------------------------------------------------------- lexicon
 # Reporting verbs (base forms) mined from attribution cues in news text; inflections are
@@ -95,7 +98,8 @@ ORG_HEADS = {"company", "campaign", "agency", "group", "committee", "department"
              "survey", "poll", "letter", "article", "ad", "advertisement", "clip", "video", "book", "piece",
              "memo", "release", "lawsuit", "complaint", "ruling", "decision", "opinion", "filing", "foundation", "institute",
              "center", "centre", "coalition", "alliance", "network", "outlet", "station", "broadcaster",
-             "service", "corporation", "regulator", "authority", "police", "times", "post", "journal"}
+             "service", "corporation", "regulator", "authority", "police", "times", "post", "journal",
+             "daily", "weekly", "tabloid", "broadsheet"}
 # A small, general list of common English first names (frequent US/UK given names, not taken
 # from any evaluation data), used only when the article itself gives no gender evidence
 # for a person (no Mr/Ms, no role noun, no pronoun right after the name).
@@ -221,6 +225,11 @@ class Attribution:
     speaker_mention: str | None = None
     cue: str | None = None
     method: str | None = None
+    # where the speaker_mention stands in the text ((-1, -1): not known); for scoring mentions
+    mention_start: int = -1
+    mention_end: int = -1
+    agreement: bool | None = None  # the parse's speaker: do the cue-list rules name the same one (None: they name none)
+    confidence: float = 0.0  # speaker_confidence (quotewire.analyse.confidence)
 
 
 @dataclass
@@ -264,19 +273,55 @@ class Context:
     forms_by_surname: tuple[dict, dict] | None = None  # see forms_index
     fullest_cache: dict[tuple[str, ...], list[str]] = field(default_factory=dict)
     text_name_cache: dict[tuple[str, str | None], str | None] = field(default_factory=dict)
+    parsed: dict[int, ParsedCue] = field(default_factory=dict)  # span index -> its parsed verb and subject
 
 
 # ---------------------------------------------------------------------------- entry point
-def attribute_spans(article: ArticleStructure, mentions: list[Mention], spans: Sequence[MarkedSpan]) -> list[Attribution]:
+def attribute_spans(article: ArticleStructure, mentions: list[Mention], spans: Sequence[MarkedSpan],
+                    parse: Parse | None = None) -> list[Attribution]:
     """One Attribution per span (same order). Never raises: a span that breaks a rule is
-    left unattributed rather than failing the article."""
-    if not spans:  # most of the cost is the article-wide context below (genders, pronouns)
-        return []
-    context = build_context(article, mentions, spans)
+    left unattributed rather than failing the article. With ``parse`` (a spaCy pipeline with
+    a dependency parser), the sentences holding quotes are parsed for their speech verbs."""
+    return attribute_articles([(article, mentions, spans)], parse)[0]
+
+
+ARTICLES_PER_PARSE = 64  # articles whose quote sentences share one parser stream (its overhead is per call)
+
+
+def attribute_articles(items: Sequence[tuple[ArticleStructure, list[Mention], Sequence[MarkedSpan]]],
+                       parse: Parse | None = None) -> list[list[Attribution]]:
+    """attribute_spans for several articles, parsing their quote sentences in one stream per
+    ARTICLES_PER_PARSE articles."""
+    results = []
+    for first in range(0, len(items), ARTICLES_PER_PARSE):
+        chunk = items[first:first + ARTICLES_PER_PARSE]
+        # most of the cost is the article-wide context (genders, pronouns): none without quotes
+        contexts = [build_context(article, mentions, spans) if spans else None for article, mentions, spans in chunk]
+        if parse is not None:
+            try:
+                wanted = [(article.text, spans, [sentence_around(context, span) for span in spans])
+                          for (article, _, spans), context in zip(chunk, contexts) if context is not None]
+                cues = iter(find_cues(wanted, parse))
+                for context in contexts:
+                    if context is not None:
+                        context.parsed = next(cues)
+            except Exception:  # noqa: BLE001 - without a parse the rules still attribute every quote
+                for context in contexts:
+                    if context is not None:
+                        context.parsed = {}
+        results.extend(attribute_in(context, article, spans) if context is not None else []
+                       for (article, _, spans), context in zip(chunk, contexts))
+    return results
+
+
+def attribute_in(context: Context, article: ArticleStructure, spans: Sequence[MarkedSpan]) -> list[Attribution]:
     results: list[Attribution] = []
     for index, span in enumerate(spans):
         try:
             found = attribute_one(context, spans, index, results)
+            utterance = reads_as_utterance(article.text[span.start:span.end])
+            found = replace(found, confidence=confidence(found.speaker, found.method, mention_type(found.speaker_mention),
+                                                         found.agreement, utterance))
         except Exception:  # noqa: BLE001 - one odd span must not sink the article
             found = Attribution(method="error")
         results.append(found)
@@ -425,10 +470,25 @@ def attribute_one(context: Context, spans: Sequence[MarkedSpan], index: int, don
     if span.label_end > span.label_start:
         return transcript_label(context, span)
     sentence_start, sentence_end = sentence_around(context, span)
+    cue = context.parsed.get(index)
+    parsed = None
+    if cue is not None:  # the parse's verb and subject first; the rules where it names nobody
+        parsed = resolved(context, cue.subject_start, cue.subject_end, cue.verb, "parse", span, cue.description)
+        if parsed is not None and cue.alias_end > cue.alias_start:
+            parsed = with_alias(context, parsed, cue)
+    ruled = None
     for rule in (trailing_attribution, leading_attribution, trailing_far_attribution):
         found = rule(context, span, sentence_start, sentence_end)
         if found is not None and found.speaker_mention:
-            return found
+            ruled = found
+            break
+    if parsed is not None and parsed.speaker:
+        agreement = None if ruled is None or not ruled.speaker else ruled.speaker == parsed.speaker
+        return replace(parsed, agreement=agreement)
+    if ruled is not None:
+        return ruled if ruled.speaker or parsed is None or not parsed.speaker_mention else parsed
+    if parsed is not None and parsed.speaker_mention:
+        return parsed
     found = continuation(context, spans, index, done)
     if found is not None:
         return found
@@ -594,15 +654,26 @@ def following_in_paragraph(context: Context, spans: Sequence[MarkedSpan], index:
     return None
 
 
+def with_alias(context: Context, found: Attribution, cue: ParsedCue) -> Attribution:
+    """"DJ Max, real name Max Ortega": the fuller person name in apposition is the speaker."""
+    mention = best_mention_in(context, cue.alias_start, cue.alias_end)
+    if mention is None or mention.label != "PERSON":
+        return found
+    name = best_name(context, mention)
+    if len(name.split()) >= max(2, len((found.speaker or "").split())):
+        return replace(found, speaker=name)
+    return found
+
+
 def carried(source: Attribution, method: str) -> Attribution:
-    return Attribution(source.speaker, source.speaker_mention, source.cue, method)
+    return Attribution(source.speaker, source.speaker_mention, source.cue, method, source.mention_start, source.mention_end)
 
 
 def transcript_label(context: Context, span: MarkedSpan) -> Attribution:
     """``"SMITH: We will…"``: a transcript's speaker label at the start of the quote."""
     label = context.text[span.label_start:span.label_end].strip()
     speaker = resolve_bare_name(context, label.title(), span.label_start)
-    return Attribution(speaker, label, ":", "transcript_label")
+    return Attribution(speaker, label, ":", "transcript_label", span.label_start, span.label_end)
 
 
 def headline_subject(context: Context, span: MarkedSpan) -> Attribution | None:
@@ -613,10 +684,10 @@ def headline_subject(context: Context, span: MarkedSpan) -> Attribution | None:
     if colon >= 0:
         for mention in candidates:
             if not context.text[mention.end:colon].strip():
-                return Attribution(best_name(context, mention), mention.text, ":", "headline_colon")
+                return Attribution(best_name(context, mention), mention.text, ":", "headline_colon", mention.start, mention.end)
     for mention in candidates:
         if mention.label == "PERSON":
-            return Attribution(best_name(context, mention), mention.text, None, "headline")
+            return Attribution(best_name(context, mention), mention.text, None, "headline", mention.start, mention.end)
     return None
 
 
@@ -631,7 +702,8 @@ def sentence_subject_attribution(context: Context, span: MarkedSpan, sentence_st
     mention = best_mention_in(context, subject[0], subject[1])
     if mention is None or mention.label != "PERSON":
         return None
-    return Attribution(best_name(context, mention), context.text[subject[0]:subject[1]], None, "sentence_subject")
+    return Attribution(best_name(context, mention), context.text[subject[0]:subject[1]], None, "sentence_subject",
+                       subject[0], subject[1])
 
 
 # ---------------------------------------------------------------------------- text helpers
@@ -948,34 +1020,56 @@ STOP_WORDS = {"that", "and", "but", "or", "when", "while", "because", "after", "
 
 
 # ---------------------------------------------------------------------------- resolution
-def resolved(context: Context, start: int, end: int, cue: str, method: str, span: MarkedSpan) -> Attribution | None:
+def resolved(context: Context, start: int, end: int, cue: str, method: str, span: MarkedSpan,
+             description: bool = False) -> Attribution | None:
     phrase = context.text[start:end].strip(" ,\xa0")
     if not phrase or MASK * 3 in context.masked[start:end]:
         return None
-    speaker = resolve_phrase(context, start, end, phrase, span)
-    return Attribution(speaker, phrase, cue, method)
+    speaker = resolve_phrase(context, start, end, phrase, span, description)
+    return Attribution(speaker, phrase, cue, method, start, end)
 
 
-def resolve_phrase(context: Context, start: int, end: int, phrase: str, span: MarkedSpan) -> str | None:
+def resolve_phrase(context: Context, start: int, end: int, phrase: str, span: MarkedSpan,
+                   description: bool = False) -> str | None:
+    """The canonical name for the words at an attribution; ``description``: the parse found a
+    common noun at their head ("Clinton supporters", "the senator's son")."""
     lowered = re.sub(r"[’']s$", "", phrase.lower())  # "He's claiming"
     if lowered in PRONOUN_GENDER or lowered in PLURAL_OR_NEUTER:
         return resolve_pronoun(context, lowered, start)
     words = phrase.split()
     mention = best_mention_in(context, start, end)
     possessive_led = len(words) >= 2 and re.search(r"[’']s$", words[0]) is not None and words[1][:1].islower()
-    is_description = words[0].lower() in DETERMINERS or phrase[:1].islower() or possessive_led
+    is_description = description or words[0].lower() in DETERMINERS or phrase[:1].islower() or possessive_led
     head = re.sub(r"[^\w]", "", words[-1])
     if is_description and head[:1].islower():
         # "the Indiana governor": a name inside a description only modifies it, except for
         # organisations' products ("the IMF report", "Smith's campaign")
         if mention is not None and head.lower() in ORG_HEADS and mention.label in ("ORG", "PERSON"):
             return best_name(context, mention)
+        if words[0].lower() in INDEFINITES:
+            # "a spokeswoman", "one official": someone new, never a person named before; speaking
+            # for a named organisation ("a Jive spokesman", "a spokesman for Unison"), that organisation
+            return organisation_in(context, start, end)
         return resolve_description(context, phrase, start)
     if mention is not None:
         return best_name(context, mention)
     if is_description:
         return resolve_description(context, phrase, start)
     return resolve_bare_name(context, phrase, start)
+
+
+INDEFINITES = {"a", "an", "one", "another", "some", "several", "two", "three"}
+ORGANISATION_AFTER = re.compile(r"\s+(?:for|of|at|from|with)\s+(?:the\s+)?")
+
+
+def organisation_in(context: Context, start: int, end: int) -> str | None:
+    """The organisation named inside [start, end) or right after it (``… for Unison``)."""
+    after = ORGANISATION_AFTER.match(context.masked, end)
+    limit = after.end() + 1 if after else end
+    for mention in mentions_between(context, start, limit):
+        if mention.label == "ORG" and not context.quotes.contains(mention.start):
+            return best_name(context, mention)
+    return None
 
 
 def best_mention_in(context: Context, start: int, end: int) -> Mention | None:
@@ -1018,7 +1112,7 @@ def compute_best_name(context: Context, mention: Mention) -> str:
     if len(tokens) >= 2:
         return " ".join(fullest_form(context, tokens))
     surname = tokens[-1] if tokens else strip_titles(mention.name or mention.text)
-    fuller = full_name_for(context, surname, mention.start, title_gender)
+    fuller = full_name_for(context, surname, mention.start, title_gender) or named_by_first_name(context, surname)
     if fuller:
         return fuller
     canonical = strip_titles(mention.name or "")
@@ -1120,8 +1214,19 @@ def _name_tokens(name: str) -> tuple[str, ...]:
 
 def clean_person_tokens(context: Context, tokens: list[str]) -> list[str]:
     """Drop leading words that are not part of a name: a word the article also writes in
-    lower case ("What Obama") when a shorter form of the name exists."""
+    lower case ("What Obama") when a shorter form of the name exists, words before an
+    honorific inside the span ("Describing Mr Jackson"), and the first of two names NER glued
+    together ("Anna Berg Tom Reed", when the article also names one of them alone)."""
     tokens = name_tokens(" ".join(tokens))
+    inner_title = [i for i, token in enumerate(tokens[:-1]) if i >= 1 and token.lower().rstrip(".") in HONORIFICS]
+    if inner_title:
+        tokens = tokens[inner_title[-1] + 1:]
+    if len(tokens) >= 4 and is_first_name(tokens[0]):
+        for i in range(2, len(tokens) - 1):
+            if is_first_name(tokens[i]) and len(tokens[i - 1].rstrip(".")) > 1 and (
+                    " ".join(tokens[i:]) in context.person_forms or " ".join(tokens[:i]) in context.person_forms):
+                tokens = tokens[i:]
+                break
     while len(tokens) >= 3 or (len(tokens) == 2 and context.lowercase_words and tokens[0].lower() in context.lowercase_words):
         rest_is_full_name = " ".join(tokens[1:]) in context.person_forms and (
             tokens[1].lower() in FEMALE_FIRST_NAMES or tokens[1].lower() in MALE_FIRST_NAMES)
@@ -1130,6 +1235,13 @@ def clean_person_tokens(context: Context, tokens: list[str]) -> list[str]:
             continue
         break
     return tokens
+
+
+HONORIFICS = frozenset({"mr", "mrs", "ms", "miss", "dr", "sir", "dame", "lord", "lady"})
+
+
+def is_first_name(word: str) -> bool:
+    return word.lower() in FEMALE_FIRST_NAMES or word.lower() in MALE_FIRST_NAMES
 
 
 POSSESSIVE_S_AT_END = re.compile(r"[’']s$")
@@ -1163,9 +1275,47 @@ def full_name_for(context: Context, surname: str, position: int, gender: str | N
         return " ".join(fullest_form(context, forms[earlier]))
     if later is not None:
         return " ".join(fullest_form(context, forms[later]))
+    variant = spelling_variant(context, target)
+    if variant:
+        return variant
     if (surname, gender) not in context.text_name_cache:
         context.text_name_cache[surname, gender] = name_in_text(context, surname, gender)
     return context.text_name_cache[surname, gender]
+
+
+MIN_VARIANT_LETTERS = 5  # shorter surnames one letter apart are too often different names
+
+
+def spelling_variant(context: Context, surname: str) -> str | None:
+    """The one full name whose surname is one edit away ("Kowalsky" for "Kowalski"): an
+    article spelling a name two ways; None when no such name, or more than one, exists."""
+    if len(surname) < MIN_VARIANT_LETTERS:
+        return None
+    names = {" ".join(fullest_form(context, forms[-1])) for key, (_, forms) in forms_index(context)[0].items()
+             if key != surname and forms and one_edit_apart(key, surname)}
+    return names.pop() if len(names) == 1 else None
+
+
+def one_edit_apart(a: str, b: str) -> bool:
+    """One letter substituted, inserted or deleted."""
+    if abs(len(a) - len(b)) > 1 or a == b:
+        return False
+    if len(a) > len(b):
+        a, b = b, a
+    i = next((k for k in range(len(a)) if a[k] != b[k]), len(a))
+    return a[i + (len(a) == len(b)):] == b[i + 1:]
+
+
+def named_by_first_name(context: Context, word: str) -> str | None:
+    """A lone first name ("Dame Ann", "Ann said") is the one person the article names in full
+    with it, when nobody has it as a surname."""
+    if not is_first_name(word):
+        return None
+    key = word.lower()
+    if key in forms_index(context)[0]:
+        return None
+    names = {" ".join(fullest_form(context, tokens)) for _, tokens in person_forms(context) if tokens[0].lower() == key}
+    return names.pop() if len(names) == 1 else None
 
 
 NAME_RUN_BEFORE = re.compile(r"\b((?:(?:[A-Z]\.|[A-Z][\w'’-]+)\s+){1,3})\Z")
@@ -1315,7 +1465,19 @@ def _mention_salience(context: Context, mention: Mention) -> float:
         weight += 50
     if not possessive and not oblique and is_subject(context, mention):
         weight += 80
+        if reports_speech(context, mention):
+            weight += REPORTER_SALIENCE
     return weight
+
+
+REPORTER_SALIENCE = 400.0
+
+
+def reports_speech(context: Context, mention: Mention) -> bool:
+    """The subject of a reporting verb ("Conrad said the plan ..."): who the next quote is likely from."""
+    after = LEADING_APPOSITIVE.sub("", LEADING_PARENTHESIS.sub("", context.masked[mention.end:mention.end + 60]))
+    following = NEXT_LOWER_CASE_WORD.match(after)
+    return following is not None and following.group(1) in CUE_FORMS
 
 
 def is_subject(context: Context, mention: Mention) -> bool:
@@ -1419,12 +1581,17 @@ def resolve_description(context: Context, phrase: str, position: int) -> str | N
         return best[2]
     if head in ORG_HEADS:
         return nearest_organisation(context, position)
+    if POSSESSOR.search(phrase):
+        return None  # "the minister's spokesman": someone else than the person the article is about
     if head in PERSON_HEADS or head in FEMALE_WORDS or head in MALE_WORDS:
         # a role the article never gave anyone by name: the most salient person of a fitting
         # gender, as for a pronoun ("the New York businessman said" after a paragraph on him)
         gender = "f" if head in FEMALE_WORDS else "m" if head in MALE_WORDS else None
         return most_salient_person(context, position, gender)
     return None
+
+
+POSSESSOR = re.compile(r"[’']s?\s+\w|^(?:his|her|their)\s", re.IGNORECASE)  # "the senator's son", "her husband"
 
 
 # Works a person writes: "the book said" is its author's.

@@ -18,8 +18,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from quotewire.analyse.attribution import CUE_FORMS, MarkedSpan, attribute_spans, skip_spaces, verb_forms
+from quotewire.analyse.attribution import (CUE_FORMS, Attribution, MarkedSpan, attribute_articles, skip_spaces,
+                                          verb_forms)
 from quotewire.read.document import ArticleStructure, Mention, Paragraph, Quote
+from quotewire.analyse.syntax import Parse
 
 DOUBLE_OPENERS = "“„«"
 DOUBLE_CLOSERS = "”»"
@@ -51,15 +53,32 @@ class Mark:
     opens_sentence: bool = False
 
 
-def extract_quotes(article: ArticleStructure, mentions: Sequence[Mention]) -> list[Quote]:
-    """All quoted spans of ``article`` with kind and speaker, in text order. Never raises."""
+def extract_quotes(article: ArticleStructure, mentions: Sequence[Mention], parse: Parse | None = None) -> list[Quote]:
+    """All quoted spans of ``article`` with kind and speaker, in text order. Never raises.
+    ``parse``: see attribution.attribute_spans."""
+    return extract_quotes_of([(article, mentions)], parse)[0]
+
+
+def extract_quotes_of(items: Sequence[tuple[ArticleStructure, Sequence[Mention]]], parse: Parse | None = None
+                      ) -> list[list[Quote]]:
+    """extract_quotes for several articles: their quote sentences are parsed in one stream."""
+    found = [quote_spans(article) for article, _ in items]
+    attributions = attribute_articles([(article, list(mentions), spans) for (article, mentions), spans in zip(items, found)],
+                                      parse)
+    return [quotes_from(article, spans, attributed)
+            for (article, _), spans, attributed in zip(items, found, attributions)]
+
+
+def quote_spans(article: ArticleStructure) -> list[MarkedSpan]:
     spans: list[MarkedSpan] = []
     for paragraph in article.paragraphs:
         if paragraph.kind in SKIPPED_PARAGRAPH_KINDS:
             continue
         spans.extend(find_spans(article.text, paragraph))
-    spans = [s for s in spans if is_plausible_quote(article.text[s.start:s.end])]
-    attributions = attribute_spans(article, list(mentions), spans)
+    return [s for s in spans if is_plausible_quote(article.text[s.start:s.end])]
+
+
+def quotes_from(article: ArticleStructure, spans: Sequence[MarkedSpan], attributions: Sequence[Attribution]) -> list[Quote]:
     quotes = []
     for span, attribution in zip(spans, attributions):
         quotes.append(
@@ -73,6 +92,7 @@ def extract_quotes(article: ArticleStructure, mentions: Sequence[Mention]) -> li
                 speaker_mention=attribution.speaker_mention,
                 cue=attribution.cue,
                 method=attribution.method,
+                speaker_confidence=attribution.confidence,
             )
         )
     return quotes

@@ -403,6 +403,16 @@ class Tally:
         self.correct += int(is_correct)
 
 
+# Confidence bins of the reliability table: (label, lowest confidence in the bin).
+CONFIDENCE_BINS = (("0.0-0.5", 0.0), ("0.5-0.7", 0.5), ("0.7-0.8", 0.7), ("0.8-0.9", 0.8), ("0.9-1.0", 0.9))
+HIGH_CONFIDENCE = 0.9  # analysts' filter: at least HIGH_CONFIDENCE_ACCURACY of these should be right
+HIGH_CONFIDENCE_ACCURACY = 0.95
+
+
+def confidence_bin(confidence: float) -> str:
+    return [label for label, low in CONFIDENCE_BINS if confidence >= low][-1]
+
+
 @dataclass
 class ScopeScore:
     """Scores of one scope over all articles.
@@ -421,6 +431,9 @@ class ScopeScore:
     speaker_by_mention: dict[str, Tally] = field(
         default_factory=lambda: {kind: Tally() for kind in MENTION_TYPES}
     )
+    # speaker accuracy per bin of the predicted quote's speaker_confidence
+    reliability: dict[str, Tally] = field(default_factory=lambda: {label: Tally() for label, _ in CONFIDENCE_BINS})
+    high_confidence: Tally = field(default_factory=Tally)  # speaker_confidence >= HIGH_CONFIDENCE
 
     @property
     def recall(self) -> float | None:
@@ -452,6 +465,9 @@ class ScopeScore:
                 kind: {"accuracy": tally.share, **asdict(tally)}
                 for kind, tally in self.speaker_by_mention.items()
             },
+            "reliability": {label: {"accuracy": tally.share, **asdict(tally)} for label, tally in self.reliability.items()},
+            "high_confidence": {"threshold": HIGH_CONFIDENCE, "accuracy": self.high_confidence.share,
+                                **asdict(self.high_confidence)},
         }
 
 
@@ -535,6 +551,10 @@ def _add_article(total: ScopeScore, article: GoldArticle, predicted: Sequence[Qu
             is_correct = speaker_matches(predicted[pi].speaker, gold.speaker)
             total.speaker.add(is_correct)
             total.speaker_by_mention[mention_type(gold.speaker_mention) or "unknown"].add(is_correct)
+            confidence = predicted[pi].speaker_confidence
+            total.reliability[confidence_bin(confidence)].add(is_correct)
+            if confidence >= HIGH_CONFIDENCE:
+                total.high_confidence.add(is_correct)
 
 
 def score(gold_articles: Sequence[GoldArticle], predictions: Mapping[str, Sequence[Quote]]) -> Report:
@@ -674,6 +694,16 @@ def format_report(report: Report) -> str:
     for scope in report.scopes.values():
         lines.append(f"{scope.scope:<16}" + "".join(
             f"{_fmt_tally(scope.speaker_by_mention[kind]):>22}" for kind in MENTION_TYPES))
+    lines += ["", "speaker accuracy by the predicted speaker_confidence (reliability):",
+              f"{'scope':<16}" + "".join(f"{label:>22}" for label, _ in CONFIDENCE_BINS)]
+    for scope in report.scopes.values():
+        lines.append(f"{scope.scope:<16}" + "".join(
+            f"{_fmt_tally(scope.reliability[label]):>22}" for label, _ in CONFIDENCE_BINS))
+    for scope in report.scopes.values():
+        high = scope.high_confidence
+        verdict = "n/a" if high.share is None else "met" if high.share >= HIGH_CONFIDENCE_ACCURACY else "NOT met"
+        lines.append(f"{scope.scope}: speaker_confidence >= {HIGH_CONFIDENCE}: {_fmt_tally(high)} right "
+                     f"(target >= {HIGH_CONFIDENCE_ACCURACY}: {verdict})")
     lines += ["", "precision = predictions paired with a gold quote / predictions not paired with an"
                   " `other` quote; recall = gold quotes of the scope paired / gold quotes of the scope."]
     if report.offset_mismatches:

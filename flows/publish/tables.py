@@ -106,6 +106,7 @@ def article_tables(articles: Sequence[AnalysedArticle], run_id: str, ingested_at
             q["speaker_entity_id"].append(entity_id(quote.speaker) if quote.speaker in entity_names else None)
             q["cue"].append(quote.cue)
             q["method"].append(quote.method)
+            q["speaker_confidence"].append(quote.speaker_confidence)
             q["word_count"].append(word_count(quote.text))
         for mention in article.mentions:
             e["mention_id"].append(f"{aid}:e{mention.start}")

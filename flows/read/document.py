@@ -113,3 +113,4 @@ class Quote:
     speaker_mention: str | None = None  # the words at the attribution: "he", "the attorney general"
     cue: str | None = None  # reporting verb or phrase: "said", "according to"
     method: str | None = None  # which rule attributed it, for error analysis
+    speaker_confidence: float = 0.0  # 0-1: how likely the speaker is right (quotewire.analyse.confidence)

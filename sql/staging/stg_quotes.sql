@@ -13,11 +13,13 @@
 -- speaker_entity_id: entity_id of the speaker, when the speaker is a recognised entity.
 -- cue: Reporting verb or phrase: said, tells, added, according to.
 -- method: Which attribution rule named the speaker (for error analysis).
+-- speaker_confidence: 0-1, how likely the speaker is right, from how it was found.
 -- word_count: Words in the quote.
 
 with source as (
 
-    select * from read_parquet('{{ parquet_dir }}/quotes/*.parquet')
+    -- by name: parts written before a column was added (speaker_confidence) read it as null
+    select * from read_parquet('{{ parquet_dir }}/quotes/*.parquet', union_by_name = true)
 
 ),
 
@@ -36,6 +38,7 @@ renamed as (
         speaker_entity_id,
         cue,
         method,
+        speaker_confidence,
         word_count
 
     from source

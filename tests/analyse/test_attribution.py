@@ -427,3 +427,67 @@ def test_a_book_nobody_is_said_to_have_written_is_not_given_an_author():
     )
     mentions = [person(article, "Mira Solberg"), person(article, "Harbor Clinic", label="ORG")]
     assert speakers(article, mentions) == ["Harbor Clinic"]
+
+
+def test_a_title_and_first_name_is_the_person_named_in_full_with_that_first_name():
+    article = article_from("Ann Rowe was made a dame on Friday.", "“I am thrilled,” said Dame Ann.")
+    assert speakers(article, [person(article, "Ann Rowe"), person(article, "Dame Ann")]) == ["Ann Rowe"]
+
+
+def test_a_first_name_two_people_share_is_left_as_written():
+    article = article_from("Ann Rowe and Ann Lee were made dames.", "“I am thrilled,” said Dame Ann.")
+    mentions = [person(article, "Ann Rowe"), person(article, "Ann Lee"), person(article, "Dame Ann")]
+    assert speakers(article, mentions) == ["Ann"]
+
+
+def test_two_names_glued_by_ner_are_not_one_speaker():
+    article = article_from("Anna Berg and Tom Reed both scored.", "“It was a team effort,” said Anna Berg Tom Reed.")
+    mentions = [person(article, "Anna Berg"), person(article, "Tom Reed"), person(article, "Anna Berg Tom Reed")]
+    assert speakers(article, mentions) == ["Tom Reed"]
+
+
+def test_words_before_an_honorific_inside_a_name_are_dropped():
+    article = article_from("Leon Marsh denies the charges.", "Describing Mr Marsh as calm, his lawyer read a statement. “He is innocent,” said Describing Mr Marsh.")
+    mentions = [person(article, "Leon Marsh"), person(article, "Describing Mr Marsh", nth=1)]
+    assert speakers(article, mentions) == ["Leon Marsh"]
+
+
+def test_a_surname_spelt_one_letter_apart_is_the_same_person():
+    article = article_from("Dan Kowalsky scored the winner.", "“It was a great day,” Kowalski said.")
+    assert speakers(article, [person(article, "Dan Kowalsky"), person(article, "Kowalski")]) == ["Dan Kowalsky"]
+
+
+def test_a_surname_one_letter_from_two_people_stays_unresolved():
+    article = article_from("Dan Kowalsky and Eva Kowalska scored.", "“It was a great day,” Kowalski said.")
+    mentions = [person(article, "Dan Kowalsky"), person(article, "Eva Kowalska"), person(article, "Kowalski")]
+    assert speakers(article, mentions) == ["Kowalski"]
+
+
+def test_every_quote_has_a_speaker_confidence_between_zero_and_one_and_zero_without_a_speaker():
+    article = article_from("Nora Quist spoke first.", "“We are ready,” she said. “Nobody here,” the wind whispered.", "“Why?”")
+    quotes = extract_quotes(article, [person(article, "Nora Quist")])
+    assert all(0.0 <= q.speaker_confidence <= 1.0 for q in quotes)
+    assert quotes[0].speaker == "Nora Quist" and quotes[0].speaker_confidence > 0
+    assert all(q.speaker_confidence == 0.0 for q in quotes if q.speaker is None)
+
+
+def test_a_named_speaker_after_the_quote_is_more_certain_than_a_pronoun():
+    article = article_from("Nora Quist spoke first. Ola Berg spoke next.", "“We are ready,” Nora Quist said.", "“So are we,” she said.")
+    mentions = [person(article, "Nora Quist"), person(article, "Ola Berg"), person(article, "Nora Quist", nth=1)]
+    named, pronoun = extract_quotes(article, mentions)
+    assert named.speaker == pronoun.speaker == "Nora Quist"
+    assert named.speaker_confidence > pronoun.speaker_confidence
+
+
+def test_an_unnamed_spokeswoman_is_not_the_person_named_before():
+    article = article_from("Professor Nina Roth criticised the plan.", "A spokeswoman said: “We will not comment.”")
+    assert speakers(article, [person(article, "Nina Roth")]) == [None]
+
+
+def test_an_unnamed_spokesman_for_a_named_organisation_is_the_organisation():
+    article = article_from("Nina Roth criticised the plan.", "A spokesman for Tillwater Union said: “We will not comment.”")
+    mentions = [person(article, "Nina Roth"), person(article, "Tillwater Union", label="ORG")]
+    assert speakers(article, mentions) == ["Tillwater Union"]
+    article = article_from("Nina Roth criticised the plan.", "A Tillwater Union spokesman said: “We will not comment.”")
+    mentions = [person(article, "Nina Roth"), person(article, "Tillwater Union", label="ORG")]
+    assert speakers(article, mentions) == ["Tillwater Union"]

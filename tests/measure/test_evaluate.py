@@ -7,6 +7,7 @@ fixtures stay readable and cannot drift from their texts.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -300,6 +301,22 @@ def test_report_renders_both_scopes_and_serialises_to_json():
     decoded = json.loads(json.dumps(report.to_dict()))
     assert decoded["scopes"]["direct"]["recall"] == 0.5
     assert decoded["scopes"]["direct"]["speaker_by_mention"]["name"]["total"] == 1
+
+
+def test_the_reliability_table_bins_speaker_accuracy_by_the_predicted_confidence():
+    sure = replace(predicted(WE_BUILT, speaker="Maria Delgado"), speaker_confidence=0.95)
+    wrong_but_sure = replace(predicted(IT_COST, speaker="Maria Delgado"), speaker_confidence=0.92)
+    report = score([GOLD], {GOLD.id: [sure, wrong_but_sure]})
+    direct = report.scopes["direct"]
+    assert (direct.reliability["0.9-1.0"].correct, direct.reliability["0.9-1.0"].total) == (1, 2)
+    assert all(tally.total == 0 for label, tally in direct.reliability.items() if label != "0.9-1.0")
+    text = format_report(report)
+    assert "reliability" in text and "0.500 (1/2)" in text and "NOT met" in text
+    unsure = replace(wrong_but_sure, speaker_confidence=0.6)
+    report = score([GOLD], {GOLD.id: [sure, unsure]})
+    assert report.scopes["direct"].reliability["0.5-0.7"].total == 1
+    assert "1.000 (1/1) right (target >= 0.95: met)" in format_report(report)
+    assert json.loads(json.dumps(report.to_dict()))["scopes"]["direct"]["high_confidence"]["total"] == 1
 
 
 def test_offsets_into_another_text_are_reported():

@@ -478,3 +478,13 @@ def test_duckdb_substring_counts_code_points_like_python(memory_connection, text
     ).fetchone()
     assert length == len(text)
     assert sliced == text[start:end]
+
+
+def test_quote_parts_written_before_speaker_confidence_existed_still_build(tmp_path):
+    rows = corpus()
+    parquet_dir = write_parquet(tmp_path / "parquet", {**rows, "quotes": rows["quotes"][:2]})
+    old_schema = pa.schema([f for f in schemas.QUOTES if f.name != "speaker_confidence"])
+    pq.write_table(pa.Table.from_pylist(rows["quotes"][2:], schema=old_schema), parquet_dir / "quotes" / "part-old.parquet")
+    build_models(parquet_dir, tmp_path / "quotewire.duckdb", tmp_path / "marts", SQL_DIR)
+    _, found = query(tmp_path / "quotewire.duckdb", "select count(*), count(speaker_confidence) from stg_quotes")
+    assert found == [(len(rows["quotes"]), 0)]

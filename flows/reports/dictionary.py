@@ -25,9 +25,12 @@ from quotewire.settings import Settings
 REGENERATE_COMMAND = "quotewire docs --out docs/tables.md"
 
 FOLDER_TITLES = {
-    "view": ("Staging views", "Views over the Parquet files: the tables above, renamed for SQL (`start`/`end` become "
-             "`start_offset`/`end_offset`). Build marts on these, never on the files."),
-    "table": ("Marts", "Tables built for analysts and dashboards; also exported as `warehouse/marts/<name>.parquet`."),
+    "staging": ("Staging views", "Views over the Parquet files: the tables above, renamed for SQL (`start`/`end` become "
+                "`start_offset`/`end_offset`). Build marts on these, never on the files."),
+    "tables": ("Table views", "Views named as the tables (`articles`, `quotes`, ...): the staging views, `quotes` with"
+               " its cluster id added. Query these by the table's name."),
+    "intermediate": ("Intermediate tables", "Tables the marts and views share; not exported."),
+    "marts": ("Marts", "Tables built for analysts and dashboards; also exported as `warehouse/marts/<name>.parquet`."),
 }
 
 
@@ -124,7 +127,7 @@ def example_section(example: ExampleQuery) -> list[str]:
 def data_dictionary_markdown(sql_dir: Path) -> str:
     """The whole data dictionary as Markdown: tables, staging views, marts, example queries."""
     docs = model_docs(sql_dir)
-    materialization = {name: model.materialization for name, model in discover_models(sql_dir).items()}
+    folder = {name: model.folder for name, model in discover_models(sql_dir).items()}
     lines = [
         "# quotewire data dictionary",
         "",
@@ -144,7 +147,7 @@ def data_dictionary_markdown(sql_dir: Path) -> str:
     for kind, (title, intro) in FOLDER_TITLES.items():
         lines += [f"## {title}", "", intro, ""]
         for name, doc in docs.items():
-            if materialization[name] == kind:
+            if folder[name] == kind:
                 lines += model_section(name, doc.description, doc.columns)
     lines += ["## Example queries", "", "Each runs as written (the tests run them on every build).", ""]
     for example in EXAMPLE_QUERIES:

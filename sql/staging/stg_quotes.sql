@@ -14,10 +14,14 @@
 -- cue: Reporting verb or phrase: said, tells, added, according to.
 -- method: Which attribution rule named the speaker (for error analysis).
 -- word_count: Words in the quote.
+-- speaker_id: speakers.speaker_id, one id per speaker over the whole warehouse; null when there is
+--   no speaker or it is not a person or organisation the article names.
+-- extractor_version: Package version + hash of the analysis rules that made this row.
 
 with source as (
 
-    select * from read_parquet('{{ parquet_dir }}/quotes/*.parquet')
+    -- union_by_name: parts written before a column existed read it as null until re-analysed.
+    select * from read_parquet('{{ parquet_dir }}/quotes/*.parquet', union_by_name = true)
 
 ),
 
@@ -36,7 +40,9 @@ renamed as (
         speaker_entity_id,
         cue,
         method,
-        word_count
+        word_count,
+        speaker_id,
+        extractor_version
 
     from source
 

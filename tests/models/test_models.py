@@ -30,7 +30,8 @@ from quotewire.models.build import (
 )
 
 SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
-MARTS = ["article_summary", "entity_mentions", "quotes_by_outlet_month", "quotes_per_speaker", "speaker_entity_cooccurrence"]
+MARTS = ["article_summary", "entity_mentions", "quote_clusters", "quote_mentions", "quotes_by_outlet_month",
+         "quotes_per_speaker", "speaker_entity_cooccurrence", "speaker_targets", "speakers"]
 
 JAN_15 = datetime(2024, 1, 15, 12, 0, tzinfo=timezone.utc)
 # Half past midnight UTC on 1 March: February in any timezone west of UTC.

@@ -990,17 +990,33 @@ def speaker_key(name: str, article_names: Sequence[str] = (), person: bool = Tru
     return key
 
 
-# Entity labels of a name that can speak; a speaker the article never names so is no speaker.
+# Entity labels of a name that can speak.
 SPEAKER_LABELS = frozenset({"PERSON", "ORG"})
+NAME_WORD = re.compile(r"[A-Z][a-z'’-]+|[A-Z]\.")
+
+
+def looks_like_a_person_name(name: str) -> bool:
+    """Two or three capitalised words, the last not a first name ("Auditor John" is a title and a first name)."""
+    words = name.split()
+    return (2 <= len(words) <= 3 and all(NAME_WORD.fullmatch(word) for word in words)
+            and words[-1].casefold() not in COMMON_FIRST_NAMES)
 
 
 def speaker_id(name: str | None, labels: Counter | None, article_names: Sequence[str] = ()) -> str | None:
-    """Warehouse-wide id of a speaker: ``entity_id`` of its ``speaker_key``; None when the
-    speaker is not the name of a person or organisation the article mentions (``labels``:
-    the labels of the article's mentions with this canonical name)."""
-    if not name or not labels or not SPEAKER_LABELS & labels.keys():
+    """Warehouse-wide id of a speaker: ``entity_id`` of its ``speaker_key``. ``labels``: the
+    labels of the article's mentions with this canonical name. None when the speaker is not a
+    name: mentioned, but never as a person or organisation ("Thursday"), or never mentioned as
+    an entity and not shaped like a person's name ("They", "Skills")."""
+    if not name:
         return None
-    person = majority_label(list(labels.elements())) != "ORG"
+    if labels:
+        if not SPEAKER_LABELS & labels.keys():
+            return None
+        person = majority_label(list(labels.elements())) != "ORG"
+    elif looks_like_a_person_name(name):
+        person = True
+    else:
+        return None
     return entity_id(" ".join(speaker_key(name, article_names, person)))
 
 

@@ -51,23 +51,6 @@ members as (
 
 ),
 
-canonical as (
-
-    select cluster_id, text as canonical_text
-    from members
-    qualify row_number() over (
-        partition by cluster_id order by length(text) desc, published_at nulls last, quote_id) = 1
-
-),
-
-first_quoted as (
-
-    select cluster_id, article_id as first_article_id, outlet as first_outlet, published_at as first_published_at
-    from members
-    qualify row_number() over (partition by cluster_id order by published_at nulls last, article_id, quote_id) = 1
-
-),
-
 speaker_counts as (
 
     select cluster_id, speaker_id, count(*) as n_quotes
@@ -79,19 +62,25 @@ speaker_counts as (
 
 main_speaker as (
 
-    select cluster_id, speaker_id
+    select cluster_id, arg_min(speaker_id, {'n': -n_quotes, 'id': speaker_id}) as speaker_id
     from speaker_counts
-    qualify row_number() over (partition by cluster_id order by n_quotes desc, speaker_id) = 1
+    group by cluster_id
 
 ),
 
 counts as (
 
+    -- arg_min over a struct key: the row first in that order, one pass instead of a window per choice
     select
         cluster_id,
+        arg_min(text, {'length': -length(text), 'published': coalesce(published_at, 'infinity'::timestamptz),
+                       'quote': quote_id}) as canonical_text,
         count(*) as n_quotes,
         count(distinct article_id) as n_articles,
-        count(distinct outlet) as n_outlets
+        count(distinct outlet) as n_outlets,
+        arg_min({'article_id': article_id, 'outlet': outlet, 'published_at': published_at},
+                {'published': coalesce(published_at, 'infinity'::timestamptz), 'article': article_id, 'quote': quote_id})
+            as first_quoted
     from members
     group by cluster_id
 
@@ -101,22 +90,16 @@ final as (
 
     select
         counts.cluster_id,
-        canonical.canonical_text,
+        counts.canonical_text,
         main_speaker.speaker_id,
         counts.n_quotes,
         counts.n_articles,
         counts.n_outlets,
-        first_quoted.first_article_id,
-        first_quoted.first_outlet,
-        first_quoted.first_published_at
+        counts.first_quoted.article_id as first_article_id,
+        counts.first_quoted.outlet as first_outlet,
+        counts.first_quoted.published_at as first_published_at
 
     from counts
-
-    join canonical
-        on counts.cluster_id = canonical.cluster_id
-
-    join first_quoted
-        on counts.cluster_id = first_quoted.cluster_id
 
     left join main_speaker
         on counts.cluster_id = main_speaker.cluster_id

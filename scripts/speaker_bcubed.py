@@ -100,10 +100,16 @@ def main() -> None:
     print(f"gold: {args.polnear_train or ', '.join(str(path) for path in args.gold)}")
     print(f"quotes with the right speaker name: {len(gold_ids)} ({without_id} without a speaker_id),"
           f" gold persons: {len(set(gold_ids))}")
-    for label, predicted in (("speaker_id", by_id), ("name string (baseline)", by_name)):
-        precision, recall, f1 = bcubed_f1(predicted, gold_ids)
+    with_id = [i for i, speaker_id in enumerate(by_id) if isinstance(speaker_id, str)]
+    for label, predicted, gold in (
+        ("speaker_id", by_id, gold_ids),
+        ("name string (baseline)", by_name, gold_ids),
+        ("speaker_id, quotes with one only", [by_id[i] for i in with_id], [gold_ids[i] for i in with_id]),
+        ("name string, the same quotes", [by_name[i] for i in with_id], [gold_ids[i] for i in with_id]),
+    ):
+        precision, recall, f1 = bcubed_f1(predicted, gold)
         print(f"B-cubed by {label}: precision {precision:.4f}, recall {recall:.4f}, F1 {f1:.4f},"
-              f" clusters {len(set(predicted))}")
+              f" clusters {len(set(predicted))} of {len(predicted)} quotes")
 
 
 if __name__ == "__main__":

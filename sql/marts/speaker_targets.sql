@@ -1,6 +1,6 @@
--- About whom: for each speaker, the entities their quotes themselves mention (inside the quote
--- marks, unlike speaker_entity_cooccurrence, which counts the whole paragraph). A speaker
--- naming themself is left out.
+-- About whom: for each speaker, the people, organisations, places and groups (PERSON, ORG, GPE,
+-- NORP) their quotes themselves mention (inside the quote marks, unlike
+-- speaker_entity_cooccurrence, which counts the whole paragraph). A speaker naming themself is left out.
 --
 -- speaker_id: speakers.speaker_id.
 -- speaker: The speaker's canonical name (speakers.name).
@@ -50,6 +50,7 @@ final as (
 
     -- speaker_id is entity_id of the speaker's name key, so this drops a speaker naming themself
     where mentions.entity_id <> mentions.speaker_id
+        and entity_mentions.label in ('PERSON', 'ORG', 'GPE', 'NORP')
 
     group by all
 

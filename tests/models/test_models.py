@@ -608,3 +608,15 @@ def test_an_added_article_keeps_the_speaker_and_cluster_ids_of_the_others_and_up
     assert len(ids_after) == len(ids_before) + 1
     assert query(database, "select n_quotes, n_articles, outlets from speakers where speaker_id = 'S_DT'")[1] == [
         (5, 3, ["gazette", "herald", "wire"])]
+
+
+def test_quote_parts_written_before_speaker_ids_existed_build_with_null_ids(tmp_path):
+    parquet_dir = write_parquet(tmp_path / "parquet", trump_corpus())
+    older = pa.schema([f for f in schemas.QUOTES if f.name not in ("speaker_id", "extractor_version")])
+    for name, rows in corpus().items():
+        schema = older if name == "quotes" else schemas.TABLES[name]
+        pq.write_table(pa.Table.from_pylist(rows, schema=schema), parquet_dir / name / "part-old.parquet")
+    build_models(parquet_dir, tmp_path / "quotewire.duckdb", tmp_path / "marts", SQL_DIR)
+    _, rows = query(tmp_path / "quotewire.duckdb",
+                    "select count(*), count(speaker_id), count(extractor_version), count(cluster_id) from quotes")
+    assert rows == [(11, 6, 0, 11)]  # the 5 older quotes: no speaker_id, yet each in a cluster

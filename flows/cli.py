@@ -74,7 +74,12 @@ def build_parser() -> argparse.ArgumentParser:
     sql = commands.add_parser("sql", help="query warehouse/quotewire.duckdb read-only and print the result")
     sql.add_argument("query", help='e.g. "select * from quotes_per_speaker"')
     _add_warehouse(sql)
-    sql.add_argument("--json", action="store_true", help="print JSON lines instead of a table")
+    from quotewire.reports.console import FORMATS
+
+    sql.add_argument("--format", dest="output_format", choices=FORMATS, default="table",
+                     help="table (default; on a pipe or file every value whole, one row per line), csv, tsv,"
+                          " json (JSON Lines) or markdown")
+    sql.add_argument("--json", action="store_const", dest="output_format", const="json", help="the same as --format json")
 
     evaluate = commands.add_parser("eval", help="score quote extraction against gold files (gold/FORMAT.md)")
     evaluate.add_argument("gold", nargs="+", type=Path, help="*.gold.json / *.gold.jsonl files")
@@ -233,7 +238,7 @@ def _pipe_console():
 
 def command_sql(args: argparse.Namespace) -> int:
     from quotewire.models.build import EmptyQuery, query
-    from quotewire.reports.console import print_rows
+    from quotewire.reports.console import print_rows, write_rows
 
     settings = _settings(args)
     require_warehouse(settings.warehouse_dir, settings.database_path.is_file())
@@ -242,11 +247,10 @@ def command_sql(args: argparse.Namespace) -> int:
     except EmptyQuery:
         raise UserError('the SQL query is empty; give one, e.g. quotewire sql "select * from quotes_per_speaker"') from None
     try:
-        if args.json:
-            for row in rows:
-                print(json.dumps(dict(zip(columns, row)), default=str))
-        else:
+        if args.output_format == "table":
             print_rows(columns, rows, _pipe_console())
+        else:
+            write_rows(columns, rows, args.output_format, sys.stdout)
         sys.stdout.flush()
     except BrokenPipeError:  # the reader (head, less) has all it wants: not an error
         # Python flushes stdout again at exit; pointing it at devnull keeps that quiet.

@@ -100,6 +100,7 @@ def synthetic_batch(first: int, count: int, rng: random.Random, speakers: list[s
                     q["speaker"].append(speaker); q["speaker_mention"].append(speaker)
                     q["speaker_entity_id"].append(f"ent-{speaker}" if speaker else None)
                     q["cue"].append("said"); q["method"].append("synthetic"); q["speaker_confidence"].append(0.9); q["word_count"].append(len(span_text.split()))
+                    q["speaker_id"].append(f"spk-{speaker}" if speaker else None); q["extractor_version"].append("0.0.0+00000000")
             texts.append(text)
             offset += len(text) + 2  # the blank line between paragraphs
         article_text = "\n\n".join(texts)

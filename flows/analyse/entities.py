@@ -969,6 +969,57 @@ def match_aliases(mentions: Sequence[Mention], article: ArticleStructure) -> lis
     return sorted([*mentions, *added], key=lambda m: m.start)
 
 
+def speaker_key(name: str, article_names: Sequence[str] = (), person: bool = True) -> NameKey:
+    """What every form of one speaker shares across articles: casefolded, and for a person
+    without possessive, leading titles and middle initials ("President Donald J. Trump" ->
+    donald trump); a surname alone becomes the full name among ``article_names`` (the
+    article's own names, repeats counted) that ends in it, the most used one when several do."""
+    key = name_key(name)
+    if not person or not key:
+        return key
+    key = name_key(" ".join(strip_leading_titles(strip_possessive(name).split())))
+    if len(key) > 2:  # a lone letter between first name and surname is a middle initial
+        key = key[:1] + tuple(word for word in key[1:-1] if len(word) > 1) + key[-1:]
+    if len(key) != 1:
+        return key
+    fuller = Counter(full for full in (speaker_key(other) for other in article_names)
+                     if len(full) > 1 and last_name_key(full) == key)
+    ranked = fuller.most_common(2)
+    if ranked and (len(ranked) == 1 or ranked[0][1] > ranked[1][1]):
+        return ranked[0][0]
+    return key
+
+
+# Entity labels of a name that can speak.
+SPEAKER_LABELS = frozenset({"PERSON", "ORG"})
+NAME_WORD = re.compile(r"[A-Z][a-z'’-]+|[A-Z]\.")
+
+
+def looks_like_a_person_name(name: str) -> bool:
+    """Two or three capitalised words, the last not a first name ("Auditor John" is a title and a first name)."""
+    words = name.split()
+    return (2 <= len(words) <= 3 and all(NAME_WORD.fullmatch(word) for word in words)
+            and words[-1].casefold() not in COMMON_FIRST_NAMES)
+
+
+def speaker_id(name: str | None, labels: Counter | None, article_names: Sequence[str] = ()) -> str | None:
+    """Warehouse-wide id of a speaker: ``entity_id`` of its ``speaker_key``. ``labels``: the
+    labels of the article's mentions with this canonical name. None when the speaker is not a
+    name: mentioned, but never as a person or organisation ("Thursday"), or never mentioned as
+    an entity and not shaped like a person's name ("They", "Skills")."""
+    if not name:
+        return None
+    if labels:
+        if not SPEAKER_LABELS & labels.keys():
+            return None
+        person = majority_label(list(labels.elements())) != "ORG"
+    elif looks_like_a_person_name(name):
+        person = True
+    else:
+        return None
+    return entity_id(" ".join(speaker_key(name, article_names, person)))
+
+
 @lru_cache(maxsize=4096)  # an article names the same few things in many rows
 def entity_id(name: str) -> str:
     """Stable id of a canonical name, equal across articles: sha1 of the casefolded,

@@ -3,7 +3,9 @@
 Layout of ``sql_dir`` (dbt-style):
 
     staging/stg_<table>.sql   views over the Parquet files   (``{{ parquet_dir }}`` is substituted)
-    marts/<name>.sql          tables for analysts and dashboards
+    intermediate/<name>.sql   tables the marts and views share (not exported)
+    marts/<name>.sql          tables for analysts and dashboards (also exported as Parquet)
+    tables/<table>.sql        views named as the tables (``quotes``, ``articles``, ...) for analysts
     tests/<name>.sql          data tests: each query returns the rows that break a rule
 
 Models refer to each other with ``{{ ref('model_name') }}``; the build order is derived from
@@ -31,7 +33,8 @@ from pathlib import Path
 
 
 # Folder -> how its models are materialised.
-MATERIALIZATIONS: dict[str, str] = {"staging": "view", "intermediate": "view", "marts": "table"}
+MATERIALIZATIONS: dict[str, str] = {"staging": "view", "intermediate": "table", "marts": "table", "tables": "view"}
+EXPORTED_FOLDER = "marts"  # only marts are also written as Parquet; intermediate tables serve the models
 TESTS_FOLDER = "tests"
 FAILING_ROWS_SHOWN = 5
 VALUE_CHARS_SHOWN = 80  # failing rows may carry whole article texts
@@ -65,6 +68,11 @@ class Model:
     path: Path
     materialization: str  # "view" | "table"
     sql: str  # as written, with {{ ... }} templates
+
+    @property
+    def folder(self) -> str:
+        """The folder under sql/ it sits in (staging, intermediate, marts, tables)."""
+        return self.path.parent.name
 
     @property
     def refs(self) -> set[str]:
@@ -238,7 +246,7 @@ def build_models(parquet_dir: Path, database_path: Path, marts_dir: Path, sql_di
     models = discover_models(sql_dir)
     order = run_order(models)
     tests = discover_data_tests(sql_dir)
-    marts = [name for name in order if models[name].materialization == "table"]
+    marts = [name for name in order if models[name].folder == EXPORTED_FOLDER]
 
     database_path.parent.mkdir(parents=True, exist_ok=True)
     marts_dir.mkdir(parents=True, exist_ok=True)

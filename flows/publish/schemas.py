@@ -83,6 +83,11 @@ QUOTES = _schema(
     _field("speaker_confidence", pa.float32(), "0-1: how likely the speaker is right, from how it was found; "
            "among quotes at 0.9 or more, at least 95 % should be right (quotewire eval prints the check). 0 without a speaker."),
     _field("word_count", pa.int32(), "Words in the quote.", False),
+    _field("speaker_id", pa.string(), "speakers.speaker_id: one id per speaker over the whole warehouse, the same in every"
+           " run (from the name with titles and middle initials dropped, a bare surname taken as the article's full name);"
+           " null when there is no speaker or the speaker is not a person or organisation the article names."),
+    _field("extractor_version", pa.string(), "Package version + hash of the analysis rules that made this row"
+           " ('0.1.0+1a2b3c4d'): rows of different rules can be told apart."),
 )
 
 ENTITIES = _schema(

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
+from collections import Counter, defaultdict
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Iterable, Sequence
 
 import pyarrow as pa
 
+from quotewire import __version__
 from quotewire.publish import schemas
 from quotewire.analyse.article import AnalysedArticle
 from quotewire.read.document import Mention, Quote
@@ -31,6 +35,21 @@ def parse_published_at(value: str | None) -> datetime | None:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
     return parsed.astimezone(timezone.utc)
+
+
+ANALYSE_DIR = Path(__file__).resolve().parent.parent / "analyse"
+
+
+def rules_hash(directory: Path = ANALYSE_DIR) -> str:
+    """First 8 hex digits of sha256 over the analysis modules (cue lists, name rules, weights)."""
+    digest = hashlib.sha256()
+    for path in sorted(directory.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:8]
+
+
+# Which rules made a quote row: the package version + the hash of the analysis code.
+EXTRACTOR_VERSION = f"{__version__}+{rules_hash()}"
 
 
 # Columns whose values start with the article id: "<article_id>", "<article_id>:p3", ":q120", ":e7".
@@ -58,6 +77,18 @@ def _append_place(columns: dict[str, list], article_id: str, span: Quote | Menti
     columns["start"].append(span.start)
     columns["end"].append(span.end)
     columns["text"].append(span.text)
+
+
+def quote_speaker_ids(mentions: Sequence[Mention], quotes: Sequence[Quote]) -> list[str | None]:
+    """quotes.speaker_id of each of one article's quotes (``entities.speaker_id`` given the
+    labels the article's mentions of that name carry and the article's person names)."""
+    from quotewire.analyse.entities import speaker_id  # imports spaCy: only workers need it
+
+    labels: dict[str, Counter] = defaultdict(Counter)
+    for mention in mentions:
+        labels[mention.name][mention.label] += 1
+    person_names = [mention.name for mention in mentions if mention.label == "PERSON"]
+    return [speaker_id(quote.speaker, labels.get(quote.speaker or ""), person_names) for quote in quotes]
 
 
 def article_tables(articles: Sequence[AnalysedArticle], run_id: str, ingested_at: datetime) -> dict[str, pa.Table]:
@@ -97,7 +128,8 @@ def article_tables(articles: Sequence[AnalysedArticle], run_id: str, ingested_at
             p["text"].append(paragraph.text)
             p["word_count"].append(word_count(paragraph.text))
         entity_names = {mention.name for mention in article.mentions}
-        for quote in article.quotes:
+        speaker_ids = quote_speaker_ids(article.mentions, article.quotes)
+        for quote, quote_speaker_id in zip(article.quotes, speaker_ids):
             q["quote_id"].append(f"{aid}:q{quote.start}")
             _append_place(q, aid, quote)
             q["kind"].append(quote.kind)
@@ -108,6 +140,8 @@ def article_tables(articles: Sequence[AnalysedArticle], run_id: str, ingested_at
             q["method"].append(quote.method)
             q["speaker_confidence"].append(quote.speaker_confidence)
             q["word_count"].append(word_count(quote.text))
+            q["speaker_id"].append(quote_speaker_id)
+            q["extractor_version"].append(EXTRACTOR_VERSION)
         for mention in article.mentions:
             e["mention_id"].append(f"{aid}:e{mention.start}")
             _append_place(e, aid, mention)

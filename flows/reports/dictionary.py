@@ -25,9 +25,12 @@ from quotewire.settings import Settings
 REGENERATE_COMMAND = "quotewire docs --out docs/tables.md"
 
 FOLDER_TITLES = {
-    "view": ("Staging views", "Views over the Parquet files: the tables above, renamed for SQL (`start`/`end` become "
-             "`start_offset`/`end_offset`). Build marts on these, never on the files."),
-    "table": ("Marts", "Tables built for analysts and dashboards; also exported as `warehouse/marts/<name>.parquet`."),
+    "staging": ("Staging views", "Views over the Parquet files: the tables above, renamed for SQL (`start`/`end` become "
+                "`start_offset`/`end_offset`). Build marts on these, never on the files."),
+    "tables": ("Table views", "Views named as the tables (`articles`, `quotes`, ...): the staging views, `quotes` with"
+               " its cluster id added. Query these by the table's name."),
+    "intermediate": ("Intermediate tables", "Tables the marts and views share; not exported."),
+    "marts": ("Marts", "Tables built for analysts and dashboards; also exported as `warehouse/marts/<name>.parquet`."),
 }
 
 
@@ -81,6 +84,51 @@ where quotes.speaker = 'Jeff Sessions'
 order by articles.published_at nulls last, quotes.start_offset""",
     ),
     ExampleQuery(
+        "Every name form of a speaker",
+        "One row per person or organisation over all articles: the name forms its quotes carry, where and when.",
+        """\
+select speaker_id, name, speaker_type, aliases, n_quotes, n_articles, outlets, first_seen, last_seen
+from speakers
+order by n_quotes desc, name
+limit 10""",
+    ),
+    ExampleQuery(
+        "Quotes reused across articles",
+        "The same words in more than one article (wire copy, follow-ups, a quote re-quoted), who first printed them,"
+        " and every quote of the cluster through `quotes.cluster_id`.",
+        """\
+select clusters.canonical_text, speakers.name as speaker, clusters.n_articles, clusters.n_outlets,
+       clusters.first_outlet, quotes.article_id, quotes.text as quote
+from quote_clusters as clusters
+left join speakers on clusters.speaker_id = speakers.speaker_id
+join quotes on quotes.cluster_id = clusters.cluster_id
+where clusters.n_articles > 1
+order by clusters.n_articles desc, clusters.cluster_id, quotes.quote_id""",
+    ),
+    ExampleQuery(
+        "Whom a speaker talks about",
+        "The entities named inside each speaker's quotes (`speaker_targets`), with a quote that names them"
+        " (`quote_mentions`).",
+        """\
+select targets.speaker, targets.entity_name, targets.label, targets.n_quotes, any_value(quotes.text) as a_quote
+from speaker_targets as targets
+join quote_mentions as mentions
+    on targets.speaker_id = mentions.speaker_id and targets.entity_id = mentions.entity_id
+join quotes on mentions.quote_id = quotes.quote_id
+group by all
+order by targets.n_quotes desc, targets.speaker, targets.entity_name""",
+    ),
+    ExampleQuery(
+        "Rows by extraction rules",
+        "How many quotes each version of the analysis rules made: rows of older rules are analysed again when"
+        " their article is.",
+        """\
+select extractor_version, count(*) as n_quotes, count(speaker_id) as n_attributed
+from quotes
+group by extractor_version
+order by extractor_version""",
+    ),
+    ExampleQuery(
         "Unattributed quotes",
         "Quotes nobody could be named for, with the words at the attribution if there were any: "
         "where to look for attribution errors.",
@@ -124,7 +172,7 @@ def example_section(example: ExampleQuery) -> list[str]:
 def data_dictionary_markdown(sql_dir: Path) -> str:
     """The whole data dictionary as Markdown: tables, staging views, marts, example queries."""
     docs = model_docs(sql_dir)
-    materialization = {name: model.materialization for name, model in discover_models(sql_dir).items()}
+    folder = {name: model.folder for name, model in discover_models(sql_dir).items()}
     lines = [
         "# quotewire data dictionary",
         "",
@@ -144,7 +192,7 @@ def data_dictionary_markdown(sql_dir: Path) -> str:
     for kind, (title, intro) in FOLDER_TITLES.items():
         lines += [f"## {title}", "", intro, ""]
         for name, doc in docs.items():
-            if materialization[name] == kind:
+            if folder[name] == kind:
                 lines += model_section(name, doc.description, doc.columns)
     lines += ["## Example queries", "", "Each runs as written (the tests run them on every build).", ""]
     for example in EXAMPLE_QUERIES:

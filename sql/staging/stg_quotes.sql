@@ -15,10 +15,13 @@
 -- method: Which attribution rule named the speaker (for error analysis).
 -- speaker_confidence: 0-1, how likely the speaker is right, from how it was found.
 -- word_count: Words in the quote.
+-- speaker_id: speakers.speaker_id, one id per speaker over the whole warehouse; null when there is
+--   no speaker or it is not a person or organisation the article names.
+-- extractor_version: Package version + hash of the analysis rules that made this row.
 
 with source as (
 
-    -- by name: parts written before a column was added (speaker_confidence) read it as null
+    -- union_by_name: parts written before a column existed read it as null until re-analysed.
     select * from read_parquet('{{ parquet_dir }}/quotes/*.parquet', union_by_name = true)
 
 ),
@@ -39,7 +42,9 @@ renamed as (
         cue,
         method,
         speaker_confidence,
-        word_count
+        word_count,
+        speaker_id,
+        extractor_version
 
     from source
 

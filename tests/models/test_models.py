@@ -30,7 +30,8 @@ from quotewire.models.build import (
 )
 
 SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
-MARTS = ["article_summary", "entity_mentions", "quotes_by_outlet_month", "quotes_per_speaker", "speaker_entity_cooccurrence"]
+MARTS = ["article_summary", "entity_mentions", "quote_clusters", "quote_mentions", "quotes_by_outlet_month",
+         "quotes_per_speaker", "speaker_entity_cooccurrence", "speaker_targets", "speakers"]
 
 JAN_15 = datetime(2024, 1, 15, 12, 0, tzinfo=timezone.utc)
 # Half past midnight UTC on 1 March: February in any timezone west of UTC.
@@ -488,3 +489,144 @@ def test_quote_parts_written_before_speaker_confidence_existed_still_build(tmp_p
     build_models(parquet_dir, tmp_path / "quotewire.duckdb", tmp_path / "marts", SQL_DIR)
     _, found = query(tmp_path / "quotewire.duckdb", "select count(*), count(speaker_confidence) from stg_quotes")
     assert found == [(len(rows["quotes"]), 0)]
+
+
+# --- speakers, quote reuse, quote mentions, table-named views --------------------------------
+
+
+def with_speaker_ids(rows: dict[str, list[dict]], ids: dict[str, str]) -> dict[str, list[dict]]:
+    """The rows with quotes.speaker_id set from the speaker's name, as the publisher sets it."""
+    for quote in rows["quotes"]:
+        quote["speaker_id"] = ids.get(quote["speaker"])
+    return rows
+
+
+TRUMP_IDS = {"Donald J. Trump": "S_DT", "Donald Trump": "S_DT", "Donald Trump Jr.": "S_DTJ", "Harbour Trust": "S_HT"}
+
+
+def trump_corpus() -> dict[str, list[dict]]:
+    """Three articles naming one person three ways, and another sharing his surname."""
+    said = "We will build it and it will be paid for in full, believe me."
+    a = article_rows("t001", "wire", JAN_15, [
+        Para("headline", "Candidate talks walls"),
+        Para("body", f'Donald J. Trump said: "{said}" Mike Pence agreed.',
+             quotes=[Span(said, "direct", "Donald J. Trump")],
+             entities=[Span("Donald J. Trump", "PERSON", entity_id="E_DJT", name="Donald J. Trump"),
+                       Span("Mike Pence", "PERSON", entity_id="E_PENCE", name="Mike Pence")]),
+    ])
+    b = article_rows("t002", "herald", MAR_1, [
+        Para("headline", "Walls again"),
+        Para("body", f'Donald Trump told the crowd: "{said.upper()}" Later, Donald Trump Jr. said "no comment."',
+             quotes=[Span(said.upper(), "direct", "Donald Trump"), Span("no comment.", "direct", "Donald Trump Jr.")],
+             entities=[Span("Donald Trump", "PERSON", entity_id="E_DT", name="Donald Trump"),
+                       Span("Donald Trump Jr.", "PERSON", entity_id="E_DTJ", name="Donald Trump Jr.")]),
+        Para("body", 'He called it "paid for in full" and said "Mike Pence knows it."',
+             quotes=[Span("paid for in full", "partial", "Donald Trump"),
+                     Span("Mike Pence knows it.", "direct", "Donald Trump")],
+             entities=[Span("Mike Pence", "PERSON", entity_id="E_PENCE", name="Mike Pence")]),
+    ])
+    c = article_rows("t003", "herald", None, [
+        Para("headline", "Brief"),
+        Para("body", 'The Harbour Trust said "we will build it and it will be paid for" later.',
+             quotes=[Span("we will build it and it will be paid for", "direct", "Harbour Trust")],
+             entities=[Span("Harbour Trust", "ORG", entity_id="E_HT", name="Harbour Trust")]),
+    ])
+    rows = {table: a[table] + b[table] + c[table] for table in a}
+    return with_speaker_ids(rows, TRUMP_IDS)
+
+
+@pytest.fixture(scope="module")
+def trump_built(tmp_path_factory) -> Path:
+    tmp_path = tmp_path_factory.mktemp("trump")
+    build(tmp_path, trump_corpus())
+    return tmp_path / "quotewire.duckdb"
+
+
+def test_speakers_has_one_row_per_speaker_id_with_its_name_forms_outlets_and_dates(trump_built):
+    rows = {row["speaker_id"]: row for row in mart(trump_built, "speakers", "speaker_id")}
+    assert rows.keys() == {"S_DT", "S_DTJ", "S_HT"}
+    trump = rows["S_DT"]
+    assert trump["name"] == "Donald Trump"  # three of his four quotes carry this form
+    assert trump["aliases"] == ["Donald J. Trump", "Donald Trump"]
+    assert (trump["n_quotes"], trump["n_articles"], trump["outlets"]) == (4, 2, ["herald", "wire"])
+    assert (trump["first_seen"], trump["last_seen"], trump["speaker_type"]) == (JAN_15, MAR_1, "person")
+    assert rows["S_HT"]["speaker_type"] == "organisation"
+    assert rows["S_DTJ"]["n_quotes"] == 1
+
+
+def test_the_quotes_view_carries_speaker_and_cluster_ids_of_the_marts(trump_built):
+    _, rows = query(trump_built, """
+        select count(*), count(speakers.speaker_id), count(clusters.cluster_id)
+        from quotes
+        left join speakers on quotes.speaker_id = speakers.speaker_id
+        left join quote_clusters as clusters on quotes.cluster_id = clusters.cluster_id""")
+    assert rows == [(6, 6, 6)]
+
+
+def clusters_of(database: Path) -> dict[str, set[str]]:
+    _, rows = query(database, "select cluster_id, list(text order by quote_id) from quotes group by cluster_id")
+    return {cluster_id: set(texts) for cluster_id, texts in rows}
+
+
+def test_quotes_with_the_same_words_a_longer_version_or_a_cut_are_one_cluster(trump_built):
+    said = "We will build it and it will be paid for in full, believe me."
+    clusters = sorted(clusters_of(trump_built).values(), key=len, reverse=True)
+    # case and marks normalised; 10 words in order inside the longer quote; the partial cut from it
+    assert clusters[0] == {said, said.upper(), "we will build it and it will be paid for", "paid for in full"}
+    assert sorted(map(len, clusters[1:])) == [1, 1]
+
+
+def test_quotes_sharing_fewer_than_eight_words_stay_apart(tmp_path):
+    a = article_rows("s001", "wire", JAN_15, [Para("body", 'Ann Lee said "the vote is on Monday" and "the vote is on Monday night at nine."',
+                                                    quotes=[Span("the vote is on Monday", "direct", "Ann Lee"),
+                                                            Span("the vote is on Monday night at nine.", "direct", "Ann Lee")])])
+    build(tmp_path, a)
+    assert len(clusters_of(tmp_path / "quotewire.duckdb")) == 2
+
+
+def test_quote_clusters_count_articles_and_outlets_and_name_the_first_article(trump_built):
+    [top] = [row for row in mart(trump_built, "quote_clusters", "cluster_id") if row["n_quotes"] == 4]
+    assert top["canonical_text"] == "We will build it and it will be paid for in full, believe me."
+    assert (top["speaker_id"], top["n_articles"], top["n_outlets"]) == ("S_DT", 3, 2)
+    assert (top["first_article_id"], top["first_outlet"], top["first_published_at"]) == ("t001", "wire", JAN_15)
+
+
+def test_quote_mentions_hold_the_entities_inside_a_quote_and_speaker_targets_count_them(trump_built):
+    assert [(row["quote_id"].split(":")[0], row["name"]) for row in mart(trump_built, "quote_mentions", "quote_id")] == [
+        ("t002", "Mike Pence")]  # "Mike Pence agreed." in t001 stands outside the quote
+    assert [(row["speaker"], row["entity_name"], row["n_quotes"], row["n_articles"])
+            for row in mart(trump_built, "speaker_targets", "speaker_id")] == [("Donald Trump", "Mike Pence", 1, 1)]
+
+
+def test_every_table_is_queryable_under_its_own_name(trump_built):
+    for table in schemas.TABLES:
+        staged, = query(trump_built, f"select count(*) from stg_{table}")[1]
+        assert query(trump_built, f"select count(*) from {table}")[1] == [staged]
+
+
+def test_an_added_article_keeps_the_speaker_and_cluster_ids_of_the_others_and_updates_counts(tmp_path):
+    first = trump_corpus()
+    build(tmp_path, first)
+    database = tmp_path / "quotewire.duckdb"
+    ids_before = dict(query(database, "select quote_id, speaker_id || '/' || cluster_id from quotes")[1])
+    added = article_rows("t004", "gazette", MAR_1, [Para("body", 'Donald Trump said "the rally starts at noon."',
+                                                         quotes=[Span("the rally starts at noon.", "direct", "Donald Trump")])])
+    rows = with_speaker_ids({table: first[table] + added[table] for table in first}, TRUMP_IDS)
+    build(tmp_path, rows, parquet_name="parquet-2")
+    ids_after = dict(query(database, "select quote_id, speaker_id || '/' || cluster_id from quotes")[1])
+    assert {quote_id: ids_after[quote_id] for quote_id in ids_before} == ids_before
+    assert len(ids_after) == len(ids_before) + 1
+    assert query(database, "select n_quotes, n_articles, outlets from speakers where speaker_id = 'S_DT'")[1] == [
+        (5, 3, ["gazette", "herald", "wire"])]
+
+
+def test_quote_parts_written_before_speaker_ids_existed_build_with_null_ids(tmp_path):
+    parquet_dir = write_parquet(tmp_path / "parquet", trump_corpus())
+    older = pa.schema([f for f in schemas.QUOTES if f.name not in ("speaker_id", "extractor_version")])
+    for name, rows in corpus().items():
+        schema = older if name == "quotes" else schemas.TABLES[name]
+        pq.write_table(pa.Table.from_pylist(rows, schema=schema), parquet_dir / name / "part-old.parquet")
+    build_models(parquet_dir, tmp_path / "quotewire.duckdb", tmp_path / "marts", SQL_DIR)
+    _, rows = query(tmp_path / "quotewire.duckdb",
+                    "select count(*), count(speaker_id), count(extractor_version), count(cluster_id) from quotes")
+    assert rows == [(11, 6, 0, 11)]  # the 5 older quotes: no speaker_id, yet each in a cluster

@@ -22,8 +22,9 @@ ROOT = Path(__file__).resolve().parents[2]
 SQL_DIR = ROOT / "sql"
 COMMITTED_DICTIONARY = ROOT / "docs" / "tables.md"
 
-# Enough for every example query to have an answer: two outlets, one dated article, a quote in a
-# paragraph naming the Justice Department, and one quote nobody can be named for.
+# Enough for every example query to have an answer: three outlets, one dated article, a quote in a
+# paragraph naming the Justice Department, one quote nobody can be named for, one quote printed
+# twice, one quote naming an organisation.
 ARTICLES = {
     "daily-ledger/judges.txt": (
         "Sessions tells judges to move faster\n\n"
@@ -36,6 +37,11 @@ ARTICLES = {
         "Harbour wall repaired\n\n"
         'Engineers finished the repairs on Friday. "The wall will last another century," said engineer Ruth Adeyemi.\n\n'
         'Jeff Sessions, visiting the harbour, said the Justice Department had "no view on walls".\n'
+    ),
+    "valley-courier/wall.txt": (
+        "Wall engineer repeats her promise\n\n"
+        '"The wall will last another century," engineer Ruth Adeyemi told the Valley Courier on Monday.\n\n'
+        '"The Justice Department paid for every stone of it," Adeyemi said.\n'
     ),
 }
 
@@ -107,7 +113,13 @@ def test_example_queries_answer_what_they_promise(database):
     assert [row[-1] for row in over_time] == ["no view on walls", "Your job is to apply the law,"]  # dated first
     _, per_outlet = query(database, by_title["Top speakers per outlet"].sql)
     assert {(outlet, speaker) for outlet, speaker, _ in per_outlet} == {
-        ("Coast Weekly", "Jeff Sessions"), ("Coast Weekly", "Ruth Adeyemi"), ("daily-ledger", "Jeff Sessions")}
+        ("Coast Weekly", "Jeff Sessions"), ("Coast Weekly", "Ruth Adeyemi"), ("daily-ledger", "Jeff Sessions"),
+        ("valley-courier", "Ruth Adeyemi")}
+    _, reused = query(database, by_title["Quotes reused across articles"].sql)
+    assert {(row[0], row[1], row[2], row[4]) for row in reused} == {
+        ("The wall will last another century,", "Ruth Adeyemi", 2, "Coast Weekly")} and len(reused) == 2
+    _, targets = query(database, by_title["Whom a speaker talks about"].sql)
+    assert [row[:4] for row in targets] == [("Ruth Adeyemi", "Justice Department", "ORG", 1)]
 
 
 def test_dictionary_covers_every_table_model_and_column():
@@ -117,7 +129,7 @@ def test_dictionary_covers_every_table_model_and_column():
         for field in schema:
             assert f"| `{field.name}` | {field.type} | {'yes' if field.nullable else 'no'} |" in markdown
     for name, doc in model_docs(SQL_DIR).items():
-        section = markdown.split(f"### {name}\n", 1)[1].split("\n### ", 1)[0]
+        section = markdown.rsplit(f"### {name}\n", 1)[1].split("\n### ", 1)[0]  # a table view shares its table's name
         assert doc.description in section
         for column in doc.columns:
             assert f"| `{column}` |" in section

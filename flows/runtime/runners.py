@@ -86,11 +86,15 @@ class LocalProcessTaskRunner(ThreadPoolTaskRunner):
     else one it starts on entering and closes on leaving. Its duplicates (Prefect gives each
     flow run one) share the pool."""
 
-    def __init__(self, max_workers: int, pool: WorkerPool | None = None, spacy_model: str | None = None):
+    def __init__(self, max_workers: int, pool: WorkerPool | None = None, spacy_model: str | None = None,
+                 sized_by_run: bool = False):
         super().__init__(max_workers=max_workers)
         self._pool = pool
         self._owns_pool = False
         self._spacy_model = spacy_model
+        # Made without a number of workers (a flow's default runner): each flow run gives it
+        # its own (size_workers_for_run).
+        self.sized_by_run = sized_by_run
 
     def __getstate__(self) -> dict:
         """A pickled runner (Prefect ships flows to other processes) carries no pool:
@@ -104,7 +108,25 @@ class LocalProcessTaskRunner(ThreadPoolTaskRunner):
         return self._pool
 
     def duplicate(self) -> "LocalProcessTaskRunner":
-        return type(self)(self._max_workers, pool=self._pool, spacy_model=self._spacy_model)
+        return type(self)(self._max_workers, pool=self._pool, spacy_model=self._spacy_model,
+                          sized_by_run=self.sized_by_run)
+
+    def use_workers(self, workers: int, spacy_model: str) -> None:
+        """Before the first batch: the worker processes this run asked for. Only a pool this
+        runner started itself (its processes start with the first batch) is made anew, of
+        ``workers`` processes when the runner is sized by the run, loading ``spacy_model``; a
+        pool handed in was made by the command from the same settings."""
+        if not self._owns_pool:
+            return
+        workers = workers if self.sized_by_run else self._max_workers
+        if (workers, spacy_model) == (self._max_workers, self._spacy_model or Settings().spacy_model):
+            return
+        self._pool.close()
+        self._pool, self._spacy_model = WorkerPool(workers, spacy_model, start_now=False), spacy_model
+        if workers != self._max_workers:  # as many task threads as processes; none has started yet
+            ThreadPoolTaskRunner.__exit__(self, None, None, None)
+            self._max_workers = workers
+            ThreadPoolTaskRunner.__enter__(self)
 
     def __enter__(self) -> "LocalProcessTaskRunner":
         super().__enter__()
@@ -127,6 +149,16 @@ def run_batch(fn, /, *args):
     in the Dask worker the task was sent to."""
     pool = _current_pool()
     return pool.run(fn, *args) if pool is not None else fn(*args)
+
+
+def size_workers_for_run(workers: int, spacy_model: str) -> None:
+    """The current flow run's local workers: ``workers`` processes (0: every core) loading
+    ``spacy_model``, where its runner starts them itself (LocalProcessTaskRunner.use_workers);
+    a no-op for threads and Dask, whose size is the runner's or the cluster's."""
+    context = FlowRunContext.get()
+    runner = context.task_runner if context is not None else None
+    if isinstance(runner, LocalProcessTaskRunner):
+        runner.use_workers(resolve_workers(workers), spacy_model)
 
 
 def release_workers() -> None:
@@ -163,10 +195,11 @@ def make_task_runner(kind: str = "process", workers: int = 0, address: str | Non
     if kind == "process":
         if address:
             raise ValueError("--dask-address needs --runner dask")
+        sized_by_run = not workers
         workers = resolve_workers(workers)
         if workers == 1:
             return ThreadPoolTaskRunner(max_workers=1)
-        return LocalProcessTaskRunner(max_workers=workers, pool=pool)
+        return LocalProcessTaskRunner(max_workers=workers, pool=pool, sized_by_run=sized_by_run)
     if kind == "dask":
         runner_class = _dask_runner_class()
         if address:

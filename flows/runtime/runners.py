@@ -107,6 +107,10 @@ class LocalProcessTaskRunner(ThreadPoolTaskRunner):
     def pool(self) -> WorkerPool | None:
         return self._pool
 
+    @property
+    def workers(self) -> int:
+        return self._max_workers
+
     def duplicate(self) -> "LocalProcessTaskRunner":
         return type(self)(self._max_workers, pool=self._pool, spacy_model=self._spacy_model,
                           sized_by_run=self.sized_by_run)

@@ -15,7 +15,8 @@ Prefect task of each batch runs in one of ``workers`` threads of the flow's proc
 for the worker its batch went to (``run_batch``). ``quotewire run`` starts the pool before
 the flow, so the model loads while Prefect starts its server; a flow run started any other
 way (``serve``, tests) starts its workers with its first batches, so a run with nothing to
-analyse starts none. Each flow run gets a duplicate of the runner, which shares the pool;
+analyse starts none, and a flow's own runner (made without a number of workers) makes them
+for the run's ``workers`` and ``spacy_model`` settings (size_workers_for_run). Each flow run gets a duplicate of the runner, which shares the pool;
 the ingest step lets the processes go once its batches are done.
 
 Dask workers do run Prefect tasks, and report to the Prefect API the flow uses: a local

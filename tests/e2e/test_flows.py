@@ -166,7 +166,7 @@ def test_flow_parameters_reach_the_settings_of_the_run(prefect_harness, tmp_path
     pools, real_pool = [], runners.WorkerPool
     monkeypatch.setattr(runners, "WorkerPool", lambda workers, model, **options: pools.append((workers, model))
                         or real_pool(workers, model, **options))
-    monkeypatch.setattr(runners.os, "cpu_count", lambda: 4)  # the flow's runner defaults to every core: 4
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)  # the flow's runner defaults to every core: 4
     raw, warehouse = write_raw(tmp_path / "raw", ARTICLES), tmp_path / "warehouse"
     result = pipeline.with_options(task_runner=runners.make_task_runner("process"))(
         raw_dir=str(raw), warehouse_dir=str(warehouse), batch_size=1, workers=1)

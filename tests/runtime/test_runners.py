@@ -80,7 +80,7 @@ class RecordedPool:
 
 def test_only_a_runner_made_without_a_number_of_workers_takes_the_runs(monkeypatch):
     monkeypatch.setattr(runners, "WorkerPool", RecordedPool)
-    monkeypatch.setattr(runners.os, "cpu_count", lambda: 4)
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
     for asked, expected in ((0, 2), (3, 3)):  # 0: every core unless the run says otherwise
         with runners.make_task_runner("process", asked).duplicate() as runner:  # as Prefect gives a flow run
             runner.use_workers(2, "model_b")

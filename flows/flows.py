@@ -167,8 +167,9 @@ def pipeline(raw_dir: str | None = None, warehouse_dir: str | None = None, show_
         return skipped(busy)
     except (RunRefused, PathProblem) as error:
         return refused(error)
-    create_run_artifacts(ingested.as_dict(), built, report, settings)
-    return {"ingest": ingested.as_dict(), "models": built}
+    result = {"ingest": ingested.as_dict(), "models": built}
+    create_run_artifacts(result["ingest"], built, report, settings)
+    return result
 
 
 @flow(name="ingest", log_prints=True, task_runner=default_task_runner())

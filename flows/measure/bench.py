@@ -354,7 +354,8 @@ def run_pipeline(runner, raw_dir: Path, warehouse_dir: Path, workers: int) -> tu
 
     flow = pipeline.with_options(task_runner=runner)
     started = time.perf_counter()
-    result = flow(raw_dir=str(raw_dir), warehouse_dir=str(warehouse_dir), workers=workers)  # the plan sizes its batches for them
+    # The run's workers setting, which sizes its batches, is that of the runner's pool.
+    result = flow(raw_dir=str(raw_dir), warehouse_dir=str(warehouse_dir), workers=workers)
     return result, time.perf_counter() - started
 
 

@@ -16,8 +16,9 @@ for the worker its batch went to (``run_batch``). ``quotewire run`` starts the p
 the flow, so the model loads while Prefect starts its server; a flow run started any other
 way (``serve``, tests) starts its workers with its first batches, so a run with nothing to
 analyse starts none, and a flow's own runner (made without a number of workers) makes them
-for the run's ``workers`` and ``spacy_model`` settings (size_workers_for_run). Each flow run gets a duplicate of the runner, which shares the pool;
-the ingest step lets the processes go once its batches are done.
+for the run's ``workers`` and ``spacy_model`` settings (size_workers_for_run). Each flow run
+gets a duplicate of the runner, which shares the pool; the ingest step lets the processes go
+once its batches are done.
 
 Dask workers do run Prefect tasks, and report to the Prefect API the flow uses: a local
 cluster is handed its address (``share_api_with_workers``). Without that, a run on Prefect's
@@ -117,10 +118,10 @@ class LocalProcessTaskRunner(ThreadPoolTaskRunner):
                           sized_by_run=self.sized_by_run)
 
     def use_workers(self, workers: int, spacy_model: str) -> None:
-        """Before the first batch: the worker processes this run asked for. Only a pool this
-        runner started itself (its processes start with the first batch) is made anew, of
-        ``workers`` processes when the runner is sized by the run, loading ``spacy_model``; a
-        pool handed in was made by the command from the same settings."""
+        """Called before the run's first batch, with the run's settings. A pool this runner
+        made itself (no process started yet) is made anew for ``spacy_model`` and, if the
+        runner is sized by the run, ``workers`` processes. A pool handed in is left alone: the
+        command made it from the same settings."""
         if not self._owns_pool:
             return
         workers = workers if self.sized_by_run else self._max_workers

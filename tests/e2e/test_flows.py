@@ -157,6 +157,27 @@ def test_a_flow_run_in_a_process_already_holding_the_lock_is_skipped(prefect_har
 
 
 @pytest.mark.slow
+def test_a_cli_run_finding_the_lock_taken_after_its_check_exits_75_naming_the_holder(prefect_harness, tmp_path,
+                                                                                     monkeypatch, capsys):
+    """The command only checks the lock before Prefect starts; the flow run takes it. Another
+    run taking it in between makes the flow run Skipped, and the command exits as the check would."""
+    from quotewire import cli
+    from quotewire.publish.store import Warehouse
+    from quotewire.runtime import runners
+
+    monkeypatch.setattr(cli, "prefect_defaults", lambda: None)  # the session's server and environment stay
+    monkeypatch.setattr(runners, "keep_pandas_out", lambda: None)  # later tests of the session may use pandas
+    monkeypatch.setattr(Warehouse, "check_free", lambda self: None)  # the check passed; the holder came after
+    raw, warehouse = write_raw(tmp_path / "raw", ARTICLES), tmp_path / "warehouse"
+    with Warehouse(warehouse).lock():
+        code = cli.main(["run", "--quiet", "--workers", "1", "--raw", str(raw), "--warehouse", str(warehouse)])
+    assert code == cli.EXIT_BUSY == 75
+    said = [line for line in capsys.readouterr().err.splitlines() if line.startswith("quotewire")]
+    assert said == [f"quotewire: warehouse {warehouse} is in use by pid {os.getpid()}; try again when that run ends"]
+    assert Warehouse(warehouse).current_snapshot() is None
+
+
+@pytest.mark.slow
 def test_flow_parameters_reach_the_settings_of_the_run(prefect_harness, tmp_path, monkeypatch):
     """batch_size=1: one part file per article; workers and spacy_model: the worker processes
     the flow's own runner (as a deployment's runs have it) starts for the run."""

@@ -115,13 +115,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _settings(args: argparse.Namespace) -> Settings:
-    return Settings().with_overrides(
-        raw_dir=getattr(args, "raw", None), warehouse_dir=getattr(args, "warehouse", None),
-        workers=getattr(args, "workers", None),
-    )
-
-
 def prefect_defaults() -> None:
     """Defaults for runs without a configured Prefect server, set before Prefect is imported.
     A temporary server needs longer than Prefect's 20 s to start on a busy 2-core machine,
@@ -148,29 +141,33 @@ def require_warehouse(warehouse_dir: Path, built: bool) -> None:
 
 
 def command_run(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+    settings = Settings.from_args(args)
     require_paths(settings.raw_dir, settings.warehouse_dir)
-    from quotewire.publish.store import Warehouse
+    from quotewire.publish.store import Warehouse, WarehouseBusy
 
-    # Taken before Prefect starts, so a second run exits at once instead of after start-up;
-    # the flows take the same lock again (it is re-entrant within a process).
-    with Warehouse(settings.warehouse_dir).lock():
-        prefect_defaults()
-        if args.dask_address and args.runner != "dask":
-            raise UserError("--dask-address needs --runner dask")
-        from quotewire.runtime.runners import one_off_run
+    warehouse = Warehouse(settings.warehouse_dir)
+    # Checked before Prefect starts, so a second run exits at once instead of after start-up;
+    # the flow run takes the lock itself and holds it to its end.
+    warehouse.check_free()
+    prefect_defaults()
+    if args.dask_address and args.runner != "dask":
+        raise UserError("--dask-address needs --runner dask")
+    from quotewire.runtime.runners import one_off_run
 
-        # The workers load the model while Prefect's server starts.
-        with one_off_run(args.runner, settings.workers, args.dask_address, settings.spacy_model) as runner:
-            from quotewire.flows import REFUSED, pipeline
+    # The workers load the model while Prefect's server starts.
+    with one_off_run(args.runner, settings.workers, args.dask_address, settings.spacy_model) as runner:
+        from quotewire.flows import REFUSED, SKIPPED, pipeline
 
-            state = pipeline.with_options(task_runner=runner)(
-                raw_dir=str(settings.raw_dir), warehouse_dir=str(settings.warehouse_dir),
-                show_progress=not args.quiet, allow_deletions=args.allow_deletions,
-                max_delete_share=args.max_delete_share, return_state=True)
-            if state.name == REFUSED:  # the guard's one line; the published warehouse is as it was
-                raise UserError(state.message)
-            result = state.result()
+        state = pipeline.with_options(task_runner=runner)(
+            raw_dir=str(settings.raw_dir), warehouse_dir=str(settings.warehouse_dir),
+            show_progress=not args.quiet, allow_deletions=settings.allow_deletions,
+            max_delete_share=settings.max_delete_share, spacy_model=settings.spacy_model,
+            batch_size=settings.batch_size, workers=settings.workers, return_state=True)
+        if state.name == SKIPPED:  # another run took the lock while Prefect started
+            raise WarehouseBusy(state.message.removeprefix(f"{SKIPPED.lower()}: "))
+        if state.name == REFUSED:  # the guard's one line; the published warehouse is as it was
+            raise UserError(state.message)
+        result = state.result()
     if not args.quiet:
         from quotewire.reports.console import print_summary
 
@@ -211,7 +208,7 @@ def require_prefect_server() -> str:
 
 
 def command_serve(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+    settings = Settings.from_args(args)
     require_paths(warehouse_dir=settings.warehouse_dir)
     prefect_defaults()
     valid_cron(args.cron)
@@ -240,7 +237,7 @@ def command_sql(args: argparse.Namespace) -> int:
     from quotewire.models.build import EmptyQuery, query
     from quotewire.reports.console import print_rows, write_rows
 
-    settings = _settings(args)
+    settings = Settings.from_args(args)
     require_warehouse(settings.warehouse_dir, settings.database_path.is_file())
     try:
         columns, rows = query(settings.database_path, args.query)
@@ -266,7 +263,7 @@ def command_eval(args: argparse.Namespace) -> int:
     for path in args.gold:
         if not path.is_file():
             raise UserError(f"gold file {path} does not exist")
-    nlp = load_nlp(Settings().spacy_model)
+    nlp = load_nlp(Settings.from_args(args).spacy_model)
     report = evaluate(args.gold, lambda text: quotes_in_text(nlp, text), errors_path=args.errors)
     print(json.dumps(report.to_dict(), indent=2) if args.json else format_report(report))
     return 0

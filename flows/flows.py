@@ -1,16 +1,22 @@
-"""Prefect flows. They only wire the stage modules together: all logic is in plain functions
-(publish/ingest.py, models/build.py, reports/) that are tested without Prefect.
+"""Prefect flows. Each flow body reads as its steps; the steps are plain functions of the stage
+modules (publish/ingest.py, models/build.py, reports/), tested without Prefect, and show in the
+Prefect UI as the task runs of tasks.py:
 
-- ``ingest``:       raw files -> Parquet snapshot (one task per batch of articles)
+- ``pipeline``:     plan -> deletion guard -> analyse-batch (one per batch) -> publish ->
+                    build-models -> report, then the run's artifacts; report.html is left as it
+                    is when nothing changed since it was written
+- ``ingest``:       the same up to publish
 - ``build_models``: Parquet -> warehouse/quotewire.duckdb + marts/*.parquet
-- ``pipeline``:     both in one flow run, under one warehouse lock; writes warehouse/report.html
-                    (left as it is when nothing changed since it was written),
-                    then run report artifacts
+
+A flow run takes the warehouse lock itself, once, and holds it to its end; one that finds it
+taken ends Skipped. Its settings are its parameters over the environment (Settings.from_args),
+so a deployment's runs can set the model, the batch size and the workers too.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 
 from prefect import flow, unmapped
@@ -18,36 +24,28 @@ from prefect.artifacts import create_link_artifact, create_markdown_artifact
 from prefect.futures import as_completed
 from prefect.states import Completed, Failed, State
 from prefect.task_runners import TaskRunner
+from prefect.utilities.annotations import opaque
 
-from quotewire.publish import ingest as ingest_steps
-from quotewire.publish.guard import PathProblem, RunRefused, check_paths, parse_share
-from quotewire.reports.html_report import report_is_current, report_summary_markdown, write_report
-from quotewire.models.build import build_models as build_models_step
-from quotewire.runtime.progress import Progress
-from quotewire.reports.run_report import run_report_markdown
-from quotewire.runtime.runners import make_task_runner, release_workers
-from quotewire.settings import Settings
+from quotewire.publish.guard import PathProblem, RunRefused, check_paths
+from quotewire.publish.ingest import BatchResult, IngestPlan, IngestSummary, refuse_or_continue, unchanged_summary
 from quotewire.publish.store import Staging, Warehouse, WarehouseBusy
-from quotewire.tasks import BatchArticles, analyse_batch_task
+from quotewire.reports.html_report import ReportData, report_summary_markdown
+from quotewire.reports.run_report import run_report_markdown
+from quotewire.runtime.progress import Progress
+from quotewire.runtime.runners import make_task_runner, release_workers, size_workers_for_run
+from quotewire.settings import Settings
+from quotewire.tasks import BatchArticles, analyse_batch_task, build_models_task, plan_task, publish_task, report_task
 
 
 REFUSED = "Refused"  # the name of a refused run's Failed state
-
-
-def _settings(raw_dir: str | None, warehouse_dir: str | None, allow_deletions: bool = False,
-              max_delete_share: float | None = None) -> Settings:
-    return Settings().with_overrides(
-        raw_dir=Path(raw_dir) if raw_dir else None,
-        warehouse_dir=Path(warehouse_dir) if warehouse_dir else None,
-        allow_deletions=allow_deletions,
-        max_delete_share=parse_share(max_delete_share) if max_delete_share is not None else None,
-    )
+SKIPPED = "Skipped"  # the name of the Completed state of a run that found the warehouse locked
+NOT_BUILT = {"skipped": "no new snapshot since the last build", "seconds": 0.0}
 
 
 def skipped(busy: WarehouseBusy) -> State:
     """A scheduled run that finds another run at work ends as skipped, with the reason: the
     next one catches up, so this is no failure."""
-    return Completed(name="Skipped", message=f"skipped: {busy}")
+    return Completed(name=SKIPPED, message=f"{SKIPPED.lower()}: {busy}")
 
 
 def refused(error: Exception) -> State:
@@ -60,58 +58,44 @@ def refused(error: Exception) -> State:
 
 
 def default_task_runner(workers: int = 0) -> TaskRunner:
-    """Every local core by default (also for runs of a served deployment); one worker runs
-    in threads to skip process start-up. (runners.make_task_runner also builds Dask runners.)"""
+    """Local worker processes (also for runs of a served deployment): by default as many as
+    each run's ``workers`` setting asks (every core unless set); one worker runs in threads to
+    skip process start-up. (runners.make_task_runner also builds Dask runners.)"""
     return make_task_runner("process", workers)
 
 
-def _ingest(settings: Settings, show_progress: bool) -> dict:
-    """Raw files -> Parquet snapshot: one task per batch, on the task runner of the flow run
-    that calls it (ingest's own, or pipeline's)."""
-
-    def analyse_batches_as_tasks(plan: ingest_steps.IngestPlan, staging: Staging) -> list:
-        futures = analyse_batch_task.map(
-            [BatchArticles(batch) for batch in plan.batches], unmapped(staging), unmapped(settings.spacy_model),
-            unmapped(settings.max_file_bytes), unmapped(plan.started_at),
-        )
-        batch_sizes = {future.task_run_id: len(batch) for future, batch in zip(futures, plan.batches)}
-        results_by_run = {}
-        with Progress("analysing files", quiet=not show_progress) as progress:
-            progress.start(sum(batch_sizes.values()))
-            # As they complete, so progress moves with the fastest worker; results keep batch order.
-            for future in as_completed(futures):
-                results_by_run[future.task_run_id] = future.result()
-                progress.advance(batch_sizes[future.task_run_id])
-        release_workers()  # their memory, while the run publishes and builds
-        return [results_by_run[future.task_run_id] for future in futures]
-
-    return ingest_steps.run_ingest(settings, analyse_batches_as_tasks).as_dict()
-
-
-def _build_models(settings: Settings) -> dict:
+@contextlib.contextmanager
+def locked_warehouse(settings: Settings) -> Iterator[Warehouse]:
+    """The run's warehouse, its lock held until the run's steps are done (WarehouseBusy if
+    another run holds it)."""
+    check_paths(None, settings.warehouse_dir)
     warehouse = Warehouse(settings.warehouse_dir)
     with warehouse.lock():
-        result = build_models_step(warehouse.parquet_link, settings.database_path,
-                                   settings.marts_dir, settings.sql_dir)
-    return result.as_dict()
+        yield warehouse
 
 
-@flow(name="ingest", log_prints=True, task_runner=default_task_runner())
-def ingest(raw_dir: str | None = None, warehouse_dir: str | None = None, show_progress: bool = True,
-           allow_deletions: bool = False, max_delete_share: float | None = None) -> dict | State:
-    """``allow_deletions``: publish even a plan that removes most or all articles;
-    ``max_delete_share``: the share of published articles a run may remove (QUOTEWIRE_MAX_DELETE_SHARE)."""
-    try:
-        return _ingest(_settings(raw_dir, warehouse_dir, allow_deletions, max_delete_share), show_progress)
-    except WarehouseBusy as busy:
-        return skipped(busy)
-    except (RunRefused, PathProblem) as error:
-        return refused(error)
+def analyse_batches(plan: IngestPlan, staging: Staging, settings: Settings, show_progress: bool) -> list[BatchResult]:
+    """One analyse-batch task per batch of the plan, on the flow run's task runner; the
+    results in batch order."""
+    size_workers_for_run(settings.workers, settings.spacy_model)
+    futures = analyse_batch_task.map(
+        [BatchArticles(batch) for batch in plan.batches], unmapped(staging), unmapped(settings.spacy_model),
+        unmapped(settings.max_file_bytes), unmapped(plan.started_at),
+    )
+    batch_sizes = {future.task_run_id: len(batch) for future, batch in zip(futures, plan.batches)}
+    results_by_run = {}
+    with Progress("analysing files", quiet=not show_progress) as progress:
+        progress.start(sum(batch_sizes.values()))
+        # As they complete, so progress moves with the fastest worker; results keep batch order.
+        for future in as_completed(futures):
+            results_by_run[future.task_run_id] = future.result()
+            progress.advance(batch_sizes[future.task_run_id])
+    release_workers()  # their memory, while the run publishes and builds
+    return [results_by_run[future.task_run_id] for future in futures]
 
 
-@flow(name="build_models", log_prints=True)
-def build_models(warehouse_dir: str | None = None) -> dict:
-    return _build_models(_settings(None, warehouse_dir))
+def publish(plan: IngestPlan, warehouse: Warehouse, staging: Staging, results: list[BatchResult]) -> IngestSummary:
+    return publish_task(opaque(plan), warehouse, staging, [opaque(result) for result in results])
 
 
 def models_are_current(settings: Settings) -> bool:
@@ -126,44 +110,105 @@ def models_are_current(settings: Settings) -> bool:
     return built_at > max(inputs)
 
 
+def report_path(settings: Settings) -> Path:
+    return settings.warehouse_dir / "report.html"
+
+
+def create_run_artifacts(ingested: dict, built: dict, report: ReportData | None, settings: Settings) -> None:
+    create_markdown_artifact(
+        run_report_markdown(ingested, built, settings.database_path),
+        key="quotewire-run-report", description="Row counts, rejected files and top speakers of this run",
+    )
+    page = report_path(settings).resolve()
+    create_markdown_artifact(
+        report_summary_markdown(report, page),
+        key="quotewire-html-report", description="Where this run's HTML report is, and its top speakers",
+    )
+    create_link_artifact(page.as_uri(), link_text="quotewire HTML report", key="quotewire-html-report-link")
+
+
 @flow(name="pipeline", log_prints=True, task_runner=default_task_runner())
 def pipeline(raw_dir: str | None = None, warehouse_dir: str | None = None, show_progress: bool = True,
-             allow_deletions: bool = False, max_delete_share: float | None = None) -> dict | State:
-    """``allow_deletions``: publish even a plan that removes most or all articles;
-    ``max_delete_share``: the share of published articles a run may remove (QUOTEWIRE_MAX_DELETE_SHARE)."""
-    settings = _settings(raw_dir, warehouse_dir, allow_deletions, max_delete_share)
+             allow_deletions: bool = False, max_delete_share: float | None = None, spacy_model: str | None = None,
+             batch_size: int | None = None, workers: int | None = None) -> dict | State:
+    """Raw files -> Parquet snapshot -> DuckDB models and marts -> HTML report, as steps of
+    this one flow run (a subflow run would add API round trips to the run's serial part).
+
+    Args:
+        raw_dir: the raw landing folder (default QUOTEWIRE_RAW, else raw/)
+        warehouse_dir: the warehouse folder (default QUOTEWIRE_WAREHOUSE, else warehouse/)
+        show_progress: print a progress bar while the batches run
+        allow_deletions: publish even a plan that removes most or all articles
+        max_delete_share: the share of published articles a run may remove (default QUOTEWIRE_MAX_DELETE_SHARE, else 0.2)
+        spacy_model: the spaCy model (default QUOTEWIRE_SPACY_MODEL)
+        batch_size: most articles per analyse-batch task (default QUOTEWIRE_BATCH_SIZE, else 1000)
+        workers: worker processes (default QUOTEWIRE_WORKERS, else 0: every core)
+    """
+    settings = Settings.from_args(raw_dir=raw_dir, warehouse_dir=warehouse_dir, allow_deletions=allow_deletions,
+                                  max_delete_share=max_delete_share, spacy_model=spacy_model,
+                                  batch_size=batch_size, workers=workers)
     try:
-        return _pipeline(settings, show_progress)
+        with locked_warehouse(settings) as warehouse:
+            check_paths(settings.raw_dir, None)  # an unmounted share must not read as "all deleted"
+            plan = plan_task(settings, warehouse)
+            refuse_or_continue(plan, settings)
+            if plan.has_changes:
+                staging = warehouse.begin(plan.run_id)
+                results = analyse_batches(plan, staging, settings, show_progress)
+                ingested = publish(plan, warehouse, staging, results)
+            else:
+                ingested = unchanged_summary(plan)
+            if ingested.published or not models_are_current(settings):
+                built = build_models_task(settings)
+            else:  # nothing changed: the database already holds exactly this snapshot
+                built = NOT_BUILT
+            report = report_task(settings.database_path, report_path(settings))
+    except WarehouseBusy as busy:
+        return skipped(busy)
+    except (RunRefused, PathProblem) as error:
+        return refused(error)
+    result = {"ingest": ingested.as_dict(), "models": built}
+    create_run_artifacts(result["ingest"], built, report, settings)
+    return result
+
+
+@flow(name="ingest", log_prints=True, task_runner=default_task_runner())
+def ingest(raw_dir: str | None = None, warehouse_dir: str | None = None, show_progress: bool = True,
+           allow_deletions: bool = False, max_delete_share: float | None = None, spacy_model: str | None = None,
+           batch_size: int | None = None, workers: int | None = None) -> dict | State:
+    """Raw files -> Parquet snapshot: the pipeline's steps up to publish.
+
+    Args:
+        raw_dir: the raw landing folder (default QUOTEWIRE_RAW, else raw/)
+        warehouse_dir: the warehouse folder (default QUOTEWIRE_WAREHOUSE, else warehouse/)
+        show_progress: print a progress bar while the batches run
+        allow_deletions: publish even a plan that removes most or all articles
+        max_delete_share: the share of published articles a run may remove (default QUOTEWIRE_MAX_DELETE_SHARE, else 0.2)
+        spacy_model: the spaCy model (default QUOTEWIRE_SPACY_MODEL)
+        batch_size: most articles per analyse-batch task (default QUOTEWIRE_BATCH_SIZE, else 1000)
+        workers: worker processes (default QUOTEWIRE_WORKERS, else 0: every core)
+    """
+    settings = Settings.from_args(raw_dir=raw_dir, warehouse_dir=warehouse_dir, allow_deletions=allow_deletions,
+                                  max_delete_share=max_delete_share, spacy_model=spacy_model,
+                                  batch_size=batch_size, workers=workers)
+    try:
+        with locked_warehouse(settings) as warehouse:
+            check_paths(settings.raw_dir, None)  # an unmounted share must not read as "all deleted"
+            plan = plan_task(settings, warehouse)
+            refuse_or_continue(plan, settings)
+            if not plan.has_changes:
+                return unchanged_summary(plan).as_dict()
+            staging = warehouse.begin(plan.run_id)
+            results = analyse_batches(plan, staging, settings, show_progress)
+            return publish(plan, warehouse, staging, results).as_dict()
     except WarehouseBusy as busy:
         return skipped(busy)
     except (RunRefused, PathProblem) as error:
         return refused(error)
 
 
-def _pipeline(settings: Settings, show_progress: bool) -> dict:
-    check_paths(None, settings.warehouse_dir)
-    with Warehouse(settings.warehouse_dir).lock():
-        # Ingest and models run in this flow run, not as subflows: a subflow run costs about
-        # 0.3 s of API round trips in the run's serial part, and the batch tasks then simply
-        # run on this flow's task runner, whichever was chosen.
-        ingested = _ingest(settings, show_progress)
-        if ingested["published"] or not models_are_current(settings):
-            built = _build_models(settings)
-        else:  # nothing changed: the database already holds exactly this snapshot
-            built = {"skipped": "no new snapshot since the last build", "seconds": 0.0}
-        report_path = settings.warehouse_dir / "report.html"
-        # A rebuilt database is newer than the page, so this only holds when nothing changed.
-        if report_is_current(report_path, settings.database_path):
-            report = None  # same data, same page: loading it again took most of an unchanged run
-        else:
-            report = write_report(settings.database_path, report_path, datetime.now(timezone.utc))
-    create_markdown_artifact(
-        run_report_markdown(ingested, built, settings.database_path),
-        key="quotewire-run-report", description="Row counts, rejected files and top speakers of this run",
-    )
-    create_markdown_artifact(
-        report_summary_markdown(report, report_path.resolve()),
-        key="quotewire-html-report", description="Where this run's HTML report is, and its top speakers",
-    )
-    create_link_artifact(report_path.resolve().as_uri(), link_text="quotewire HTML report", key="quotewire-html-report-link")
-    return {"ingest": ingested, "models": built}
+@flow(name="build_models", log_prints=True)
+def build_models(warehouse_dir: str | None = None) -> dict:
+    settings = Settings.from_args(warehouse_dir=warehouse_dir)
+    with locked_warehouse(settings):
+        return build_models_task(settings)

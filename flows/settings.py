@@ -1,7 +1,9 @@
-"""Settings, each overridable by a QUOTEWIRE_* environment variable (and by CLI flags)."""
+"""Settings, each overridable by a QUOTEWIRE_* environment variable, then by a command's flags
+or a flow run's parameters: ``Settings.from_args`` is the one way from those to the settings."""
 
 from __future__ import annotations
 
+import argparse
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -35,6 +37,21 @@ class Settings:
     max_delete_share: float = field(default_factory=lambda: parse_share(_env("MAX_DELETE_SHARE", str(DEFAULT_MAX_DELETE_SHARE))))
     allow_deletions: bool = False  # a flag of one run, never an environment default
 
+    @classmethod
+    def from_args(cls, args: argparse.Namespace | None = None, /, **values) -> "Settings":
+        """The settings of one command or flow run: the environment (QUOTEWIRE_*) and the
+        defaults, overridden by what was given: a command's parsed flags (``--raw``,
+        ``--warehouse``, ``--workers``, ``--max-delete-share``, ``--allow-deletions``; other
+        flags are the command's own) and keyword values named as the fields (the parameters of
+        a flow run, a deployment's included). None means not given. Values arrive as a flow
+        run's JSON parameters may have them: paths and numbers as strings, a share as "20%"."""
+        given = {name: getattr(args, _FLAGS.get(name, name), None) for name in _CONVERT} if args is not None else {}
+        unknown = set(values) - set(_CONVERT)
+        if unknown:
+            raise TypeError(f"no such setting: {', '.join(sorted(unknown))}")
+        given.update(values)
+        return replace(cls(), **{name: _CONVERT[name](value) for name, value in given.items() if value is not None})
+
     def with_overrides(self, **changes) -> "Settings":
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
@@ -49,3 +66,10 @@ class Settings:
     @property
     def marts_dir(self) -> Path:
         return self.warehouse_dir / "marts"
+
+
+# Settings whose flag has another name.
+_FLAGS = {"raw_dir": "raw", "warehouse_dir": "warehouse"}
+# How each field's value is read from a flag or parameter.
+_CONVERT = {"raw_dir": Path, "warehouse_dir": Path, "sql_dir": Path, "spacy_model": str, "batch_size": int,
+            "max_file_bytes": int, "workers": int, "max_delete_share": parse_share, "allow_deletions": bool}

@@ -291,7 +291,7 @@ def planned_paragraphs(raw_dir: Path, warehouse_dir: Path) -> list[str]:
     from quotewire.publish.store import Warehouse
     from quotewire.analyse.structure import parse_article
 
-    settings = Settings().with_overrides(raw_dir=raw_dir, warehouse_dir=warehouse_dir)
+    settings = Settings.from_args(raw_dir=raw_dir, warehouse_dir=warehouse_dir)
     texts = []
     for batch in plan_ingest(settings, Warehouse(warehouse_dir)).batches:
         documents, _ = _read_batch(batch, settings.max_file_bytes)
@@ -349,12 +349,13 @@ def run_noop_flow() -> None:
     startup()
 
 
-def run_pipeline(runner, raw_dir: Path, warehouse_dir: Path) -> tuple[dict, float]:
+def run_pipeline(runner, raw_dir: Path, warehouse_dir: Path, workers: int) -> tuple[dict, float]:
     from quotewire.flows import pipeline
 
     flow = pipeline.with_options(task_runner=runner)
     started = time.perf_counter()
-    result = flow(raw_dir=str(raw_dir), warehouse_dir=str(warehouse_dir))
+    # The run's workers setting, which sizes its batches, is that of the runner's pool.
+    result = flow(raw_dir=str(raw_dir), warehouse_dir=str(warehouse_dir), workers=workers)
     return result, time.perf_counter() - started
 
 
@@ -404,7 +405,7 @@ def bench(corpora: list[Path], limit: int | None, workers: int, keep: Path | Non
         if floor:
             from quotewire.settings import Settings
 
-            model = Settings().spacy_model
+            model = Settings.from_args().spacy_model
             floors = [ner_floor(partial(planned_paragraphs, raw_dir, warehouse_dirs[0]), model, workers)]
             say(f"NER floor before the pipeline ({workers} processes, {floors[0]['paragraphs']} paragraphs): "
                 f"{floors[0]['seconds']:.1f} s")
@@ -481,7 +482,7 @@ def _run_once(raw_dir: Path, warehouse_dir: Path, n: int, workers: int, runner_k
         say(f"prefect start-up: {startup:.1f} s")
 
         with TreeMemory() as memory:
-            first, first_seconds = run_pipeline(runner, raw_dir, warehouse_dir)
+            first, first_seconds = run_pipeline(runner, raw_dir, warehouse_dir, workers)
         workers_ready = max(pool.wait_until_ready().values()) if pool is not None else None
         stages = _stages(first, first_seconds)
         if memory.timeline:
@@ -520,7 +521,7 @@ def _run_once(raw_dir: Path, warehouse_dir: Path, n: int, workers: int, runner_k
             "second_run_s": None, "second_run_share_of_first": None, "second_run_articles_new": None,
         }
         if second_run:
-            second, second_seconds = run_pipeline(runner, raw_dir, warehouse_dir)
+            second, second_seconds = run_pipeline(runner, raw_dir, warehouse_dir, workers)
             say(f"run 2 (unchanged raw dir): {second_seconds:.2f} s = {100 * second_seconds / first_seconds:.1f} % "
                 f"of run 1; articles new {second['ingest']['articles_new']}; stages {_stages(second, second_seconds)}")
             outcome.update({"second_run_s": round(second_seconds, 3),

@@ -158,8 +158,7 @@ def run_check(settings: Settings) -> CheckReport:
 
 
 def command_check(args: argparse.Namespace) -> int:
-    settings = Settings().with_overrides(raw_dir=getattr(args, "raw", None),
-                                         warehouse_dir=getattr(args, "warehouse", None))
+    settings = Settings.from_args(args)
     from quotewire.cli import require_paths, require_warehouse
 
     # Without a published snapshot every raw file would be listed as unaccounted: say why instead.

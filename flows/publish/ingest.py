@@ -1,6 +1,8 @@
-"""Raw files -> a new Parquet snapshot, incrementally. Plain functions; flows.py wires them up.
+"""Raw files -> a new Parquet snapshot, incrementally. Plain functions; flows.py wires them up
+(as does ``ingest_serially``, without Prefect), under the warehouse lock the run holds.
 
-Three steps, so the expensive middle one can run anywhere (threads, processes, Dask):
+Three steps, so the expensive middle one can run anywhere (threads, processes, Dask), and
+between the first two the deletion guard (``refuse_or_continue``):
 
 1. ``plan_ingest``  (main process) scans the raw root, hashes every file and compares with
    the published ledger (``article_sources``: path + content hash -> article). Unchanged
@@ -35,7 +37,6 @@ import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Callable
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -506,27 +507,25 @@ def deletion_refusal(plan: IngestPlan, settings: Settings) -> str | None:
                                   settings.raw_dir)
 
 
-def run_ingest(settings: Settings,
-               analyse_batches: Callable[[IngestPlan, Staging], list[BatchResult]]) -> IngestSummary:
-    """The whole ingest under the warehouse lock; ``analyse_batches`` decides where the
-    batches run (here in turn, or as Prefect tasks) and returns their results in batch order."""
+def refuse_or_continue(plan: IngestPlan, settings: Settings) -> None:
+    """The deletion guard's decision on a plan: RunRefused with its one line, or go on."""
+    refusal = deletion_refusal(plan, settings)
+    if refusal:
+        raise guard.RunRefused(refusal)
+
+
+def ingest_serially(settings: Settings) -> IngestSummary:
+    """The whole ingest in this process, without Prefect (for tests and debugging): the steps
+    of the flows (flows.py) under the warehouse lock, each batch analysed in turn."""
     guard.check_paths(None, settings.warehouse_dir)
     warehouse = Warehouse(settings.warehouse_dir)
     with warehouse.lock():
         guard.check_paths(settings.raw_dir, None)  # an unmounted share must not read as "all deleted"
         plan = plan_ingest(settings, warehouse)
-        refusal = deletion_refusal(plan, settings)
-        if refusal:
-            raise guard.RunRefused(refusal)
+        refuse_or_continue(plan, settings)
         if not plan.has_changes:
             return unchanged_summary(plan)
         staging = warehouse.begin(plan.run_id)
-        return finish_ingest(plan, warehouse, staging, analyse_batches(plan, staging))
-
-
-def ingest_serially(settings: Settings) -> IngestSummary:
-    """The whole ingest in this process, without Prefect (for tests and debugging)."""
-    return run_ingest(settings, lambda plan, staging: [
-        analyse_batch(batch, staging, settings.spacy_model, settings.max_file_bytes, plan.started_at)
-        for batch in plan.batches
-    ])
+        results = [analyse_batch(batch, staging, settings.spacy_model, settings.max_file_bytes, plan.started_at)
+                   for batch in plan.batches]
+        return finish_ingest(plan, warehouse, staging, results)

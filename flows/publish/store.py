@@ -40,9 +40,6 @@ STAGING_SUFFIX = ".staging"
 SNAPSHOTS_KEPT = 3
 
 
-_LOCKS_HELD: set[Path] = set()
-
-
 class WarehouseBusy(RuntimeError):
     """Another run holds the warehouse lock."""
 
@@ -130,14 +127,12 @@ class Warehouse:
 
     @contextlib.contextmanager
     def lock(self, wait: bool = False) -> Iterator[None]:
-        """One run at a time per warehouse. The OS drops the lock when the process dies,
-        so a killed run never leaves the warehouse locked. Re-entrant within a process, so
-        the pipeline flow can hold it across its ingest and model steps, which take it too."""
+        """One run at a time per warehouse: taken once, by what runs (a flow run,
+        ingest_serially), for the whole run. Not re-entrant: each call opens the file anew,
+        and flock() refuses a second open file even in the process holding the first, so a
+        second taker gets WarehouseBusy wherever it is. The OS drops the lock when the
+        process dies, so a killed run never leaves the warehouse locked."""
         self.root.mkdir(parents=True, exist_ok=True)
-        key = self.root.resolve()
-        if key in _LOCKS_HELD:
-            yield
-            return
         with open(self.lock_path, "a+") as handle:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
@@ -151,13 +146,17 @@ class Warehouse:
             handle.truncate()
             handle.write(f"pid {os.getpid()}")
             handle.flush()
-            _LOCKS_HELD.add(key)
             try:
                 yield
             finally:
-                _LOCKS_HELD.discard(key)
                 handle.truncate(0)
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def check_free(self) -> None:
+        """WarehouseBusy now if a run holds the lock; the lock is not kept. For a command to
+        refuse at once, before it starts what its run needs; the run takes the lock itself."""
+        with self.lock():
+            pass
 
 
 @dataclass(frozen=True)

@@ -229,7 +229,7 @@ def documentation_gaps(documented: dict[str, list[str]], actual: dict[str, list[
 
 
 def command_docs(args: argparse.Namespace) -> int:
-    markdown = data_dictionary_markdown(Settings().sql_dir)
+    markdown = data_dictionary_markdown(Settings.from_args(args).sql_dir)
     if args.out is None:
         sys.stdout.write(markdown)
     else:

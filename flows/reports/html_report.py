@@ -448,7 +448,7 @@ def command_report(args: argparse.Namespace) -> int:
 
     from quotewire.cli import require_warehouse
 
-    settings = Settings().with_overrides(warehouse_dir=args.warehouse)
+    settings = Settings.from_args(args)
     require_warehouse(settings.warehouse_dir, settings.database_path.is_file())  # a typo creates no folder
     out = args.out or settings.warehouse_dir / "report.html"
     data = write_report(settings.database_path, out, datetime.now(timezone.utc))

@@ -15,8 +15,10 @@ Prefect task of each batch runs in one of ``workers`` threads of the flow's proc
 for the worker its batch went to (``run_batch``). ``quotewire run`` starts the pool before
 the flow, so the model loads while Prefect starts its server; a flow run started any other
 way (``serve``, tests) starts its workers with its first batches, so a run with nothing to
-analyse starts none. Each flow run gets a duplicate of the runner, which shares the pool;
-the ingest step lets the processes go once its batches are done.
+analyse starts none, and a flow's own runner (made without a number of workers) makes them
+for the run's ``workers`` and ``spacy_model`` settings (size_workers_for_run). Each flow run
+gets a duplicate of the runner, which shares the pool; the ingest step lets the processes go
+once its batches are done.
 
 Dask workers do run Prefect tasks, and report to the Prefect API the flow uses: a local
 cluster is handed its address (``share_api_with_workers``). Without that, a run on Prefect's
@@ -86,11 +88,15 @@ class LocalProcessTaskRunner(ThreadPoolTaskRunner):
     else one it starts on entering and closes on leaving. Its duplicates (Prefect gives each
     flow run one) share the pool."""
 
-    def __init__(self, max_workers: int, pool: WorkerPool | None = None, spacy_model: str | None = None):
+    def __init__(self, max_workers: int, pool: WorkerPool | None = None, spacy_model: str | None = None,
+                 sized_by_run: bool = False):
         super().__init__(max_workers=max_workers)
         self._pool = pool
         self._owns_pool = False
         self._spacy_model = spacy_model
+        # Made without a number of workers (a flow's default runner): each flow run gives it
+        # its own (size_workers_for_run).
+        self.sized_by_run = sized_by_run
 
     def __getstate__(self) -> dict:
         """A pickled runner (Prefect ships flows to other processes) carries no pool:
@@ -103,8 +109,30 @@ class LocalProcessTaskRunner(ThreadPoolTaskRunner):
     def pool(self) -> WorkerPool | None:
         return self._pool
 
+    @property
+    def workers(self) -> int:
+        return self._max_workers
+
     def duplicate(self) -> "LocalProcessTaskRunner":
-        return type(self)(self._max_workers, pool=self._pool, spacy_model=self._spacy_model)
+        return type(self)(self._max_workers, pool=self._pool, spacy_model=self._spacy_model,
+                          sized_by_run=self.sized_by_run)
+
+    def use_workers(self, workers: int, spacy_model: str) -> None:
+        """Called before the run's first batch, with the run's settings. A pool this runner
+        made itself (no process started yet) is made anew for ``spacy_model`` and, if the
+        runner is sized by the run, ``workers`` processes. A pool handed in is left alone: the
+        command made it from the same settings."""
+        if not self._owns_pool:
+            return
+        workers = workers if self.sized_by_run else self._max_workers
+        if (workers, spacy_model) == (self._max_workers, self._spacy_model or Settings().spacy_model):
+            return
+        self._pool.close()
+        self._pool, self._spacy_model = WorkerPool(workers, spacy_model, start_now=False), spacy_model
+        if workers != self._max_workers:  # as many task threads as processes; none has started yet
+            ThreadPoolTaskRunner.__exit__(self, None, None, None)
+            self._max_workers = workers
+            ThreadPoolTaskRunner.__enter__(self)
 
     def __enter__(self) -> "LocalProcessTaskRunner":
         super().__enter__()
@@ -127,6 +155,16 @@ def run_batch(fn, /, *args):
     in the Dask worker the task was sent to."""
     pool = _current_pool()
     return pool.run(fn, *args) if pool is not None else fn(*args)
+
+
+def size_workers_for_run(workers: int, spacy_model: str) -> None:
+    """The current flow run's local workers: ``workers`` processes (0: every core) loading
+    ``spacy_model``, where its runner starts them itself (LocalProcessTaskRunner.use_workers);
+    a no-op for threads and Dask, whose size is the runner's or the cluster's."""
+    context = FlowRunContext.get()
+    runner = context.task_runner if context is not None else None
+    if isinstance(runner, LocalProcessTaskRunner):
+        runner.use_workers(resolve_workers(workers), spacy_model)
 
 
 def release_workers() -> None:
@@ -163,10 +201,11 @@ def make_task_runner(kind: str = "process", workers: int = 0, address: str | Non
     if kind == "process":
         if address:
             raise ValueError("--dask-address needs --runner dask")
+        sized_by_run = not workers
         workers = resolve_workers(workers)
         if workers == 1:
             return ThreadPoolTaskRunner(max_workers=1)
-        return LocalProcessTaskRunner(max_workers=workers, pool=pool)
+        return LocalProcessTaskRunner(max_workers=workers, pool=pool, sized_by_run=sized_by_run)
     if kind == "dask":
         runner_class = _dask_runner_class()
         if address:

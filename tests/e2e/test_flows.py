@@ -10,6 +10,8 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
+from quotewire.settings import Settings
+
 ARTICLES = {
     "northern-echo/budget.txt": (
         "Council agrees budget after long night\n\n"
@@ -101,6 +103,104 @@ def test_identical_files_are_one_article_with_both_paths(prefect_harness, tmp_pa
     os.remove(raw / "a/copy.txt")  # the other path still holds the bytes: the article stays
     run_pipeline(raw, warehouse, workers=1)
     assert mart(warehouse, "select source_path, outlet from stg_articles") == [("b/copy.txt", "b")]
+
+
+def task_runs_of(flow_run_id, expected: int, seconds: float = 60) -> list:
+    """The task runs of a flow run, once the server has all ``expected`` of them in a final
+    state (it learns of task runs through events, a moment after they happen)."""
+    import time
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    deadline = time.monotonic() + seconds
+    with get_client(sync_client=True) as client:
+        while True:
+            runs = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])))
+            if len(runs) >= expected and all(run.state and run.state.is_final() for run in runs):
+                return runs
+            assert time.monotonic() < deadline, [(run.name, run.state_name) for run in runs]
+            time.sleep(0.5)
+
+
+@pytest.mark.slow
+def test_a_pipeline_run_shows_its_steps_as_task_runs_in_order(prefect_harness, tmp_path):
+    from quotewire.flows import default_task_runner, pipeline
+
+    raw, warehouse = write_raw(tmp_path / "raw", ARTICLES), tmp_path / "warehouse"
+    state = pipeline.with_options(task_runner=default_task_runner(1))(
+        raw_dir=str(raw), warehouse_dir=str(warehouse), batch_size=1, return_state=True)
+    assert state.is_completed(), state
+
+    runs = task_runs_of(state.state_details.flow_run_id, expected=len(ARTICLES) + 4)
+    steps = [run.name.rsplit("-", 1)[0] for run in sorted(runs, key=lambda run: run.start_time)]
+    assert steps == ["plan"] + ["analyse-batch"] * len(ARTICLES) + ["publish", "build-models", "report"]
+    assert all(run.state_name == "Completed" for run in runs)
+    # The run graph: publish takes the plan and every batch's result.
+    by_step = {step: [run for run in runs if run.name.startswith(step + "-")] for step in set(steps)}
+    publish_inputs = {source.id for sources in by_step["publish"][0].task_inputs.values() for source in sources}
+    assert publish_inputs == {run.id for run in by_step["plan"] + by_step["analyse-batch"]}
+
+
+@pytest.mark.slow
+def test_a_flow_run_in_a_process_already_holding_the_lock_is_skipped(prefect_harness, tmp_path):
+    from quotewire.flows import default_task_runner, pipeline
+    from quotewire.publish.store import Warehouse
+
+    raw, warehouse = write_raw(tmp_path / "raw", ARTICLES), tmp_path / "warehouse"
+    with Warehouse(warehouse).lock():  # as a run of this process would hold it: no second taker
+        state = pipeline.with_options(task_runner=default_task_runner(1))(
+            raw_dir=str(raw), warehouse_dir=str(warehouse), return_state=True)
+    assert state.is_completed() and state.name == "Skipped", state
+    assert state.message == f"skipped: warehouse {warehouse} is in use by pid {os.getpid()}; try again when that run ends"
+    assert Warehouse(warehouse).current_snapshot() is None
+
+
+@pytest.mark.slow
+def test_a_cli_run_finding_the_lock_taken_after_its_check_exits_75_naming_the_holder(prefect_harness, tmp_path,
+                                                                                     monkeypatch, capsys):
+    """The command only checks the lock before Prefect starts; the flow run takes it. Another
+    run taking it in between makes the flow run Skipped, and the command exits as the check would."""
+    from quotewire import cli
+    from quotewire.publish.store import Warehouse
+    from quotewire.runtime import runners
+
+    monkeypatch.setattr(cli, "prefect_defaults", lambda: None)  # the session's server and environment stay
+    monkeypatch.setattr(runners, "keep_pandas_out", lambda: None)  # later tests of the session may use pandas
+    monkeypatch.setattr(Warehouse, "check_free", lambda self: None)  # the check passed; the holder came after
+    raw, warehouse = write_raw(tmp_path / "raw", ARTICLES), tmp_path / "warehouse"
+    with Warehouse(warehouse).lock():
+        code = cli.main(["run", "--quiet", "--workers", "1", "--raw", str(raw), "--warehouse", str(warehouse)])
+    assert code == cli.EXIT_BUSY == 75
+    said = [line for line in capsys.readouterr().err.splitlines() if line.startswith("quotewire")]
+    assert said == [f"quotewire: warehouse {warehouse} is in use by pid {os.getpid()}; try again when that run ends"]
+    assert Warehouse(warehouse).current_snapshot() is None
+
+
+@pytest.mark.slow
+def test_flow_parameters_reach_the_settings_of_the_run(prefect_harness, tmp_path, monkeypatch):
+    """batch_size=1: one part file per article; workers and spacy_model: the worker processes
+    the flow's own runner (as a deployment's runs have it) starts for the run."""
+    from quotewire.flows import pipeline
+    from quotewire.runtime import runners
+
+    pools, real_pool = [], runners.WorkerPool
+    monkeypatch.setattr(runners, "WorkerPool", lambda workers, model, **options: pools.append((workers, model))
+                        or real_pool(workers, model, **options))
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)  # the flow's runner defaults to every core: 4
+    raw, warehouse = write_raw(tmp_path / "raw", ARTICLES), tmp_path / "warehouse"
+    result = pipeline.with_options(task_runner=runners.make_task_runner("process"))(
+        raw_dir=str(raw), warehouse_dir=str(warehouse), batch_size=1, workers=1)
+    assert result["ingest"]["articles_new"] == len(ARTICLES)
+    assert len(list((warehouse / "parquet" / "articles").glob("part-*.parquet"))) == len(ARTICLES)
+    assert pools[-1] == (1, Settings().spacy_model)  # made anew for the run: one process, not 4
+    assert len(result["ingest"]["workers"]) == 1
+
+    (raw / "new.txt").write_text(ARTICLES["front-matter.md"].replace("century", "decade"))
+    with pytest.raises(Exception, match="'no_such_model' is not installed"):
+        pipeline.with_options(task_runner=runners.make_task_runner("process"))(
+            raw_dir=str(raw), warehouse_dir=str(warehouse), workers=2, spacy_model="no_such_model")
+    assert pools[-1] == (2, "no_such_model")
 
 
 @pytest.mark.slow

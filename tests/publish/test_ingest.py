@@ -137,6 +137,21 @@ def test_a_second_run_on_a_locked_warehouse_exits_at_once(settings):
     assert ingest_serially(settings).articles_new == 2
 
 
+def test_a_second_run_in_the_same_process_is_refused_while_the_first_holds_the_lock(settings):
+    warehouse = Warehouse(settings.warehouse_dir)
+    with warehouse.lock():  # what a flow run holds from its start to its end
+        with pytest.raises(WarehouseBusy, match=f"in use by pid {os.getpid()}"):
+            ingest_serially(settings)
+        with pytest.raises(WarehouseBusy):
+            warehouse.check_free()
+        with pytest.raises(WarehouseBusy):
+            with warehouse.lock():
+                pass
+    assert warehouse.current_snapshot() is None  # the refused run wrote nothing
+    warehouse.check_free()  # only looks: the lock is free again afterwards
+    assert ingest_serially(settings).articles_new == 2
+
+
 def _hold_lock(warehouse, ready, release):
     with warehouse.lock():
         ready.set()

@@ -66,3 +66,27 @@ def test_prefect_looks_for_futures_in_a_batch_parameter_without_walking_its_arti
     assert batch in visited and not any(v is batch.articles[0] for v in visited)
     assert any(v is unwrapped[0] for v in visited)  # what a plain list of articles would cost
     assert len(batch) == 2 and "2 articles" in repr(batch)
+
+
+class RecordedPool:
+    """A WorkerPool that starts no process, for what the runner asks of it."""
+
+    def __init__(self, workers, spacy_model, start_now=True):
+        self.workers, self.spacy_model = workers, spacy_model
+
+    def close(self):
+        pass
+
+
+def test_only_a_runner_made_without_a_number_of_workers_takes_the_runs(monkeypatch):
+    monkeypatch.setattr(runners, "WorkerPool", RecordedPool)
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    for asked, expected in ((0, 2), (3, 3)):  # 0: every core unless the run says otherwise
+        with runners.make_task_runner("process", asked).duplicate() as runner:  # as Prefect gives a flow run
+            runner.use_workers(2, "model_b")
+            assert (runner.pool.workers, runner.pool.spacy_model) == (expected, "model_b")
+            assert runner.workers == expected  # task threads, as many as processes
+    handed = RecordedPool(5, "model_a")  # a command's pool, made from the same settings as the run
+    with runners.LocalProcessTaskRunner(5, pool=handed, sized_by_run=True) as runner:
+        runner.use_workers(2, "model_b")
+        assert runner.pool is handed

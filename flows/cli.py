@@ -16,6 +16,11 @@ from quotewire.settings import Settings
 
 EXIT_FAILURE = 1
 EXIT_BUSY = 75  # EX_TEMPFAIL: another run holds the warehouse; try again later
+# What an interrupted run says after "quotewire: interrupted; ". The snapshot swap is atomic:
+# the run published its snapshot or it did not. (models_are_current sees a database older
+# than the snapshot, so the next run builds it.)
+WAREHOUSE_UNCHANGED = "the published warehouse is unchanged"
+WAREHOUSE_PUBLISHED = "this run's snapshot is published; the next run builds the database from it"
 
 
 class UserError(Exception):
@@ -110,11 +115,16 @@ def command_run(args: argparse.Namespace) -> int:
     settings = _settings(args)
     if not settings.raw_dir.is_dir():
         raise UserError(f"raw folder {settings.raw_dir} does not exist")
+    from quotewire import interrupts
     from quotewire.store import Warehouse
 
+    warehouse = Warehouse(settings.warehouse_dir)
+    published = warehouse.current_snapshot()
+    interrupts.set_reporter(lambda: WAREHOUSE_UNCHANGED if warehouse.current_snapshot() == published
+                            else WAREHOUSE_PUBLISHED)
     # Taken before Prefect starts, so a second run exits at once instead of after start-up;
     # the flows take the same lock again (it is re-entrant within a process).
-    with Warehouse(settings.warehouse_dir).lock():
+    with warehouse.lock():
         prefect_defaults()
         if args.dask_address and args.runner != "dask":
             raise UserError("--dask-address needs --runner dask")
@@ -196,22 +206,36 @@ COMMANDS = {
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The ``quotewire`` command. Run as the command (``argv`` None), an interrupted one
+    exits as soon as its line is printed (interrupts.exit_now)."""
     args = build_parser().parse_args(argv)
+    from quotewire import interrupts
     from quotewire.store import WarehouseBusy
 
     try:
-        return COMMANDS[args.command](args)
+        with interrupts.signals_raise_interrupted():
+            return COMMANDS[args.command](args)
     except WarehouseBusy as busy:
         print(f"quotewire: {busy}", file=sys.stderr)
         return EXIT_BUSY
     except UserError as error:
         print(f"quotewire: {error}", file=sys.stderr)
         return EXIT_FAILURE
-    except KeyboardInterrupt:
-        return 130
-    except Exception as error:  # one clear line; the full trace is in Prefect's logs
-        print(f"quotewire {args.command} failed: {type(error).__name__}: {error}", file=sys.stderr)
-        return EXIT_FAILURE
+    except BaseException as error:
+        if not (interrupts.interrupted() or isinstance(error, KeyboardInterrupt)):
+            if not isinstance(error, Exception):
+                raise  # SystemExit and the like
+            # one clear line; the full trace is in Prefect's logs
+            print(f"quotewire {args.command} failed: {type(error).__name__}: {error}", file=sys.stderr)
+            return EXIT_FAILURE
+        # An interrupt, or what it caused on its way out (Prefect's TerminationSignal, a
+        # batch whose worker was ended)
+        code = interrupts.report_once(error)
+        if argv is None:
+            interrupts.exit_now(code)
+        return code
+    finally:
+        interrupts.set_reporter(None)
 
 
 if __name__ == "__main__":

@@ -131,7 +131,8 @@ class Warehouse:
     @contextlib.contextmanager
     def lock(self, wait: bool = False) -> Iterator[None]:
         """One run at a time per warehouse. The OS drops the lock when the process dies,
-        so a killed run never leaves the warehouse locked. Re-entrant within a process, so
+        so a killed run never leaves the warehouse locked; whoever takes it next sweeps
+        what such a run left (sweep_staging). Re-entrant within a process, so
         the pipeline flow can hold it across its ingest and model steps, which take it too."""
         self.root.mkdir(parents=True, exist_ok=True)
         key = self.root.resolve()
@@ -153,6 +154,9 @@ class Warehouse:
             handle.flush()
             _LOCKS_HELD.add(key)
             try:
+                # What an interrupted or killed run left, swept by the next one whatever it
+                # does (a run with nothing new to publish never begins a staging folder).
+                self.sweep_staging()
                 yield
             finally:
                 _LOCKS_HELD.discard(key)

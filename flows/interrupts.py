@@ -8,8 +8,10 @@ Python's logging (Prefect's "Crash detected!" and its task-run states), so that 
 only one; Prefect's handlers that send logs to its API are left alone.
 
 A Prefect server that stops answering in the middle of a run (``watch_prefect_api``) is
-handled the same way, as ``PrefectServerGone``: without it every API call of the run retried
-with back-off for minutes, and its queued events for much longer at exit.
+handled the same way, as ``PrefectServerGone`` (exit code 1): without it every API call of the
+run retried with back-off for minutes, and its queued events for much longer at exit. As
+Prefect's own calls to the dead server still retry while the run unwinds, the watchdog ends
+the workers and the process itself if the run has not exited UNWIND_SECONDS later.
 """
 
 from __future__ import annotations
@@ -148,6 +150,18 @@ def quiet_console_after_interrupt() -> None:
             is_console = isinstance(handler, logging.StreamHandler) and not isinstance(handler, logging.FileHandler)
             if is_console and _quiet_after_interrupt not in handler.filters:
                 handler.addFilter(_quiet_after_interrupt)
+
+
+@contextlib.contextmanager
+def handler_errors_unprinted() -> Iterator[None]:
+    """Logging handlers that fail say nothing (Python's logging.raiseExceptions off), while
+    active. Prefect's handler that sends logs to its API prints each failure to stderr
+    itself: a server that went away got several such lines before the one that says so."""
+    previous, logging.raiseExceptions = logging.raiseExceptions, False
+    try:
+        yield
+    finally:
+        logging.raiseExceptions = previous
 
 
 # A server is gone when this many health checks in a row fail, one a second. Refused

@@ -132,18 +132,15 @@ class OneThreadTaskRunner(ThreadPoolTaskRunner):
     """Prefect's ThreadPoolTaskRunner of one thread, which an interrupted flow run leaves
     at once: a thread cannot be stopped, and its batch may take minutes to finish."""
 
-    def __init__(self):
-        super().__init__(max_workers=1)
-
-    def duplicate(self) -> "OneThreadTaskRunner":
-        return type(self)()
+    def __init__(self, max_workers: int = 1):
+        super().__init__(max_workers=max_workers)
 
     def __exit__(self, exc_type, exc_value, traceback) -> None:
         if exc_type is not None and not issubclass(exc_type, Exception):
             interrupts.mark_interrupted()
-        if exc_type is not None and not issubclass(exc_type, Exception) and self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
-            self._executor = None  # so Prefect's __exit__ does not wait for it
+            if self._executor is not None:
+                self._executor.shutdown(wait=False, cancel_futures=True)
+                self._executor = None  # so Prefect's __exit__ does not wait for it
         super().__exit__(exc_type, exc_value, traceback)
 
 
@@ -191,7 +188,7 @@ def make_task_runner(kind: str = "process", workers: int = 0, address: str | Non
             raise ValueError("--dask-address needs --runner dask")
         workers = resolve_workers(workers)
         if workers == 1:
-            return OneThreadTaskRunner()
+            return OneThreadTaskRunner(max_workers=1)
         return LocalProcessTaskRunner(max_workers=workers, pool=pool)
     if kind == "dask":
         runner_class = _dask_runner_class()
@@ -243,7 +240,7 @@ def one_off_run(kind: str = "process", workers: int = 0, address: str | None = N
         with interrupts.watch_prefect_api(temporary_server.configured_api_url(),
                                           server.process if server is not None else None,
                                           on_forced_exit=end_workers_and_server), \
-                one_off_run_settings():
+                interrupts.handler_errors_unprinted(), one_off_run_settings():
             yield runner
 
 

@@ -210,32 +210,40 @@ def main(argv: list[str] | None = None) -> int:
     exits as soon as its line is printed (interrupts.exit_now)."""
     args = build_parser().parse_args(argv)
     from quotewire import interrupts
+
+    with interrupts.signals_raise_interrupted():  # before the heavy imports: start-up included
+        try:
+            return _run_command(args)
+        except BaseException as error:
+            if not (interrupts.interrupted() or isinstance(error, KeyboardInterrupt)):
+                raise  # SystemExit and the like
+            # An interrupt, or what it caused on its way out (Prefect's TerminationSignal, a
+            # batch whose worker was ended)
+            code = interrupts.report_once(error)
+            if argv is None:
+                interrupts.exit_now(code)
+            return code
+        finally:
+            interrupts.set_reporter(None)
+
+
+def _run_command(args: argparse.Namespace) -> int:
+    from quotewire import interrupts
     from quotewire.store import WarehouseBusy
 
     try:
-        with interrupts.signals_raise_interrupted():
-            return COMMANDS[args.command](args)
+        return COMMANDS[args.command](args)
     except WarehouseBusy as busy:
         print(f"quotewire: {busy}", file=sys.stderr)
         return EXIT_BUSY
     except UserError as error:
         print(f"quotewire: {error}", file=sys.stderr)
         return EXIT_FAILURE
-    except BaseException as error:
-        if not (interrupts.interrupted() or isinstance(error, KeyboardInterrupt)):
-            if not isinstance(error, Exception):
-                raise  # SystemExit and the like
-            # one clear line; the full trace is in Prefect's logs
-            print(f"quotewire {args.command} failed: {type(error).__name__}: {error}", file=sys.stderr)
-            return EXIT_FAILURE
-        # An interrupt, or what it caused on its way out (Prefect's TerminationSignal, a
-        # batch whose worker was ended)
-        code = interrupts.report_once(error)
-        if argv is None:
-            interrupts.exit_now(code)
-        return code
-    finally:
-        interrupts.set_reporter(None)
+    except Exception as error:  # one clear line; the full trace is in Prefect's logs
+        if interrupts.interrupted():
+            raise  # a consequence of the interrupt, which main reports
+        print(f"quotewire {args.command} failed: {type(error).__name__}: {error}", file=sys.stderr)
+        return EXIT_FAILURE
 
 
 if __name__ == "__main__":

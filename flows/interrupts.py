@@ -25,8 +25,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 
-import httpx
-
 EXIT_SIGINT = 128 + signal.SIGINT  # 130, as a shell reports a process ended by Ctrl-C
 EXIT_SIGTERM = 128 + signal.SIGTERM  # 143
 
@@ -183,6 +181,8 @@ def watch_prefect_api(api_url: str, process=None,
     stop = threading.Event()
 
     def gone() -> bool:
+        import httpx
+
         failures = 0
         with httpx.Client(timeout=HEALTH_TIMEOUT_SECONDS) as client:
             while not stop.wait(1.0):

@@ -21,7 +21,7 @@ import psutil
 import pytest
 
 from quotewire.cli import WAREHOUSE_PUBLISHED, WAREHOUSE_UNCHANGED
-from quotewire.store import STAGING_SUFFIX, Warehouse
+from quotewire.store import PART_TABLES, STAGING_SUFFIX, Warehouse
 from test_flows import ARTICLES, write_raw
 
 QUOTEWIRE = str(Path(sys.executable).parent / "quotewire")
@@ -65,9 +65,11 @@ class Run:
                 self._seen.notify_all()
 
     def wait_for_line(self, text: str, timeout: float = 180) -> None:
+        def seen_or_ended() -> bool:
+            return any(text in line for line in self.lines) or self.process.poll() is not None
+
         with self._seen:
-            assert self._seen.wait_for(lambda: any(text in line for line in self.lines) or self.process.poll() is not None,
-                                       timeout), f"no {text!r} within {timeout} s: {self.lines}"
+            assert self._seen.wait_for(seen_or_ended, timeout), f"no {text!r} within {timeout} s: {self.lines}"
         assert self.process.poll() is None, f"the run ended before {text!r}: {self.lines}"
 
     def wait_for_children(self, timeout: float = 60) -> None:
@@ -79,11 +81,14 @@ class Run:
     def descendants(self) -> list[psutil.Process]:
         return psutil.Process(self.process.pid).children(recursive=True)
 
+    def lines_so_far(self) -> int:
+        with self._seen:
+            return len(self.lines)
+
     def interrupt(self, signum: int, whole_group: bool) -> tuple[int, list[str], float]:
         """Send the signal; the exit code, the stderr lines written after it, and the seconds
         the run took to exit."""
-        with self._seen:
-            before = len(self.lines)
+        before = self.lines_so_far()
         sent = time.monotonic()
         if whole_group:
             os.killpg(self.process.pid, signum)
@@ -269,8 +274,7 @@ def test_a_prefect_server_that_dies_mid_run_fails_the_run_within_seconds_on_one_
         run.wait_for_line("to analyse")
         time.sleep(1)
         workers = run.descendants()
-        with run._seen:
-            before = len(run.lines)
+        before = run.lines_so_far()
         killed = time.monotonic()
         os.killpg(server.pid, signal.SIGKILL)
         code = run.finish(timeout=120)
@@ -288,12 +292,10 @@ def test_a_prefect_server_that_dies_mid_run_fails_the_run_within_seconds_on_one_
         assert_all_gone(workers)
         assert_published_unchanged(warehouse, snapshot)
     finally:
-        with_group = [server.pid]
-        for pid in with_group:
-            try:
-                os.killpg(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        try:
+            os.killpg(server.pid, signal.SIGKILL)  # `prefect server start` and its uvicorn
+        except ProcessLookupError:
+            pass
         server.wait(timeout=20)
 
 
@@ -325,8 +327,7 @@ def _rows(name: str, ids: list[str]):
 def _publish(warehouse: Warehouse, run_id: str, ids: list[str]) -> None:
     staging = warehouse.begin(run_id)
     staging.write_whole("article_sources", _rows("article_sources", ids))
-    staging.write_part({name: _rows(name, ids) for name in ("articles", "paragraphs", "quotes", "entities")},
-                       "part-one.parquet")
+    staging.write_part({name: _rows(name, ids) for name in PART_TABLES}, "part-one.parquet")
     staging.publish()
 
 
@@ -352,8 +353,7 @@ def test_an_interrupt_at_any_step_of_publish_leaves_the_old_snapshot_or_the_new_
         with monkeypatch.context() as patched:
             staging = warehouse.begin("new")
             staging.write_whole("article_sources", _rows("article_sources", ["a", "b", "c"]))
-            staging.write_part({name: _rows(name, ["a", "b", "c"]) for name in ("articles", "paragraphs", "quotes", "entities")},
-                               "part-one.parquet")
+            staging.write_part({name: _rows(name, ["a", "b", "c"]) for name in PART_TABLES}, "part-one.parquet")
             for name in calls:
                 patched.setattr(os, name, interrupting(getattr(os, name)))
             try:

@@ -68,7 +68,8 @@ def test_workers_write_and_read_parquet_without_importing_pandas():
 def _sigint_handling() -> tuple[bool, bool]:
     import signal
 
-    return signal.getsignal(signal.SIGINT) is signal.SIG_IGN, signal.SIGINT in signal.pthread_sigmask(signal.SIG_BLOCK, [])
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, [])
+    return signal.getsignal(signal.SIGINT) is signal.SIG_IGN, signal.SIGINT in blocked
 
 
 @pytest.mark.slow

@@ -376,3 +376,62 @@ def test_an_interrupt_at_any_step_of_publish_leaves_the_old_snapshot_or_the_new_
         step += 1
     assert outcomes == {"old", "new"}  # both were reached: the steps spanned the swap
     assert step > 3, step
+
+
+@pytest.mark.slow
+def test_ctrl_c_typed_in_a_terminal_during_analysis_ends_the_run_on_one_line(published, tmp_path):
+    """The real thing: the run on a pseudo-terminal (so its progress is a live bar), and the
+    Ctrl-C character typed into it, which the terminal turns into SIGINT for the run's
+    foreground process group."""
+    import fcntl
+    import pty
+    import re
+    import termios
+
+    raw, warehouse, snapshot = warehouse_with_new_articles(published, tmp_path, 120)
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    env.update(PREFECT_HOME=str(tmp_path / "prefect-home"), QUOTEWIRE_BATCH_SIZE="4", TERM="xterm")
+    controller, terminal = pty.openpty()
+    run = subprocess.Popen(
+        [QUOTEWIRE, "run", "--workers", "2", "--raw", str(raw), "--warehouse", str(warehouse)],
+        stdin=terminal, stdout=terminal, stderr=terminal, env=env, start_new_session=True,
+        preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0))  # the run's controlling terminal
+    os.close(terminal)
+    output = bytearray()
+    analysing = threading.Event()
+
+    def read() -> None:
+        while True:
+            try:
+                chunk = os.read(controller, 4096)
+            except OSError:  # the terminal's other side closed: the run is gone
+                return
+            if not chunk:
+                return
+            output.extend(chunk)
+            if b"analysing files" in output:
+                analysing.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        assert analysing.wait(180), output.decode(errors="replace")
+        time.sleep(1)
+        children = psutil.Process(run.pid).children(recursive=True)
+        typed_at = len(output)
+        os.write(controller, b"\x03")
+        code = run.wait(timeout=60)
+        reader.join(timeout=10)
+    finally:
+        if run.poll() is None:
+            os.killpg(run.pid, signal.SIGKILL)
+        os.close(controller)
+
+    after = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", output[typed_at:].decode(errors="replace"))
+    lines = [line.strip() for line in after.replace("\r", "\n").splitlines() if line.strip()]
+    assert code == 130
+    assert lines[-1] == INTERRUPTED_UNCHANGED
+    # Before it only the terminal's echo of ^C and the bar's last frame: no traceback, no crash.
+    assert not [line for line in lines[:-1] if "analysing files" not in line and line != "^C"], lines
+    assert_all_gone(children)
+    assert_published_unchanged(warehouse, snapshot)

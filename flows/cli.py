@@ -17,10 +17,11 @@ from quotewire.settings import Settings
 EXIT_FAILURE = 1
 EXIT_BUSY = 75  # EX_TEMPFAIL: another run holds the warehouse; try again later
 # What an interrupted run says after "quotewire: interrupted; ". The snapshot swap is atomic:
-# the run published its snapshot or it did not. (models_are_current sees a database older
-# than the snapshot, so the next run builds it.)
+# the run published its snapshot or it did not; if it did, the database was built from it
+# or the next run builds it (models_are_current sees a database older than the snapshot).
 WAREHOUSE_UNCHANGED = "the published warehouse is unchanged"
 WAREHOUSE_PUBLISHED = "this run's snapshot is published; the next run builds the database from it"
+WAREHOUSE_BUILT = "this run's snapshot and database are published"
 
 
 class UserError(Exception):
@@ -120,8 +121,15 @@ def command_run(args: argparse.Namespace) -> int:
 
     warehouse = Warehouse(settings.warehouse_dir)
     published = warehouse.current_snapshot()
-    interrupts.set_reporter(lambda: WAREHOUSE_UNCHANGED if warehouse.current_snapshot() == published
-                            else WAREHOUSE_PUBLISHED)
+
+    def what_the_run_left() -> str:
+        if warehouse.current_snapshot() == published:
+            return WAREHOUSE_UNCHANGED
+        from quotewire.flows import models_are_current  # imported by then: the flow published
+
+        return WAREHOUSE_BUILT if models_are_current(settings) else WAREHOUSE_PUBLISHED
+
+    interrupts.set_reporter(what_the_run_left)
     # Taken before Prefect starts, so a second run exits at once instead of after start-up;
     # the flows take the same lock again (it is re-entrant within a process).
     with warehouse.lock():

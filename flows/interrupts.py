@@ -179,6 +179,9 @@ def watch_prefect_api(api_url: str, process=None,
     unwinding after UNWIND_SECONDS (Prefect's own calls to the dead API retry for minutes),
     ``on_forced_exit`` runs (terminate workers), the line is printed and the process exits."""
     stop = threading.Event()
+    if not api_url:  # nothing to watch (Prefect would start a server of its own)
+        yield
+        return
 
     def gone() -> bool:
         import httpx

@@ -115,6 +115,13 @@ class Warehouse:
         if self.snapshots_dir.is_dir():
             for leftover in self.snapshots_dir.glob(f"*{STAGING_SUFFIX}"):
                 shutil.rmtree(leftover, ignore_errors=True)
+            current = self.current_snapshot()
+            for snapshot in self.snapshots_dir.iterdir():
+                # Renamed to be published but never linked (a run killed between the two
+                # steps): newer than the published one, which is always the newest linked.
+                never_linked = current is None or snapshot.stat().st_mtime_ns > current.stat().st_mtime_ns
+                if snapshot.is_dir() and snapshot != current and never_linked:
+                    shutil.rmtree(snapshot, ignore_errors=True)
         for leftover in self.root.glob(".parquet.tmp-*"):
             leftover.unlink(missing_ok=True)
 

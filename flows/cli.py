@@ -16,6 +16,12 @@ from quotewire.settings import Settings
 
 EXIT_FAILURE = 1
 EXIT_BUSY = 75  # EX_TEMPFAIL: another run holds the warehouse; try again later
+# What an interrupted run says after "quotewire: interrupted; ". The snapshot swap is atomic:
+# the run published its snapshot or it did not; if it did, the database was built from it
+# or the next run builds it (models_are_current sees a database older than the snapshot).
+WAREHOUSE_UNCHANGED = "the published warehouse is unchanged"
+WAREHOUSE_PUBLISHED = "this run's snapshot is published; the next run builds the database from it"
+WAREHOUSE_BUILT = "this run's snapshot and database are published"
 
 
 class UserError(Exception):
@@ -143,9 +149,20 @@ def require_warehouse(warehouse_dir: Path, built: bool) -> None:
 def command_run(args: argparse.Namespace) -> int:
     settings = Settings.from_args(args)
     require_paths(settings.raw_dir, settings.warehouse_dir)
+    from quotewire.runtime import interrupts
     from quotewire.publish.store import Warehouse, WarehouseBusy
 
     warehouse = Warehouse(settings.warehouse_dir)
+    published = warehouse.current_snapshot()
+
+    def what_the_run_left() -> str:
+        if warehouse.current_snapshot() == published:
+            return WAREHOUSE_UNCHANGED
+        from quotewire.flows import models_are_current  # imported by then: the flow published
+
+        return WAREHOUSE_BUILT if models_are_current(settings) else WAREHOUSE_PUBLISHED
+
+    interrupts.set_reporter(what_the_run_left)
     # Checked before Prefect starts, so a second run exits at once instead of after start-up;
     # the flow run takes the lock itself and holds it to its end.
     warehouse.check_free()
@@ -308,7 +325,29 @@ COMMANDS = {
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The ``quotewire`` command. Run as the command (``argv`` None), an interrupted one
+    exits as soon as its line is printed (interrupts.exit_now)."""
     args = build_parser().parse_args(argv)
+    from quotewire.runtime import interrupts
+
+    with interrupts.signals_raise_interrupted():  # before the heavy imports: start-up included
+        try:
+            return _run_command(args)
+        except BaseException as error:
+            if not (interrupts.interrupted() or isinstance(error, KeyboardInterrupt)):
+                raise  # SystemExit and the like
+            # An interrupt, or what it caused on its way out (Prefect's TerminationSignal, a
+            # batch whose worker was ended)
+            code = interrupts.report_once(error)
+            if argv is None:
+                interrupts.exit_now(code)
+            return code
+        finally:
+            interrupts.set_reporter(None)
+
+
+def _run_command(args: argparse.Namespace) -> int:
+    from quotewire.runtime import interrupts
     from quotewire.publish.store import WarehouseBusy
 
     try:
@@ -319,9 +358,9 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as error:
         print(f"quotewire: {error}", file=sys.stderr)
         return EXIT_FAILURE
-    except KeyboardInterrupt:
-        return 130
     except Exception as error:  # one clear line; the full trace is in Prefect's logs
+        if interrupts.interrupted():
+            raise  # a consequence of the interrupt, which main reports
         print(f"quotewire {args.command} failed: {type(error).__name__}: {error}", file=sys.stderr)
         return EXIT_FAILURE
 

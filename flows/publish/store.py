@@ -112,6 +112,13 @@ class Warehouse:
         if self.snapshots_dir.is_dir():
             for leftover in self.snapshots_dir.glob(f"*{STAGING_SUFFIX}"):
                 shutil.rmtree(leftover, ignore_errors=True)
+            current = self.current_snapshot()
+            for snapshot in self.snapshots_dir.iterdir():
+                # Renamed to be published but never linked (a run killed between the two
+                # steps): newer than the published one, which is always the newest linked.
+                never_linked = current is None or snapshot.stat().st_mtime_ns > current.stat().st_mtime_ns
+                if snapshot.is_dir() and snapshot != current and never_linked:
+                    shutil.rmtree(snapshot, ignore_errors=True)
         for leftover in self.root.glob(".parquet.tmp-*"):
             leftover.unlink(missing_ok=True)
 
@@ -131,7 +138,8 @@ class Warehouse:
         ingest_serially), for the whole run. Not re-entrant: each call opens the file anew,
         and flock() refuses a second open file even in the process holding the first, so a
         second taker gets WarehouseBusy wherever it is. The OS drops the lock when the
-        process dies, so a killed run never leaves the warehouse locked."""
+        process dies, so a killed run never leaves the warehouse locked; whoever takes it
+        next sweeps what such a run left (sweep_staging)."""
         self.root.mkdir(parents=True, exist_ok=True)
         with open(self.lock_path, "a+") as handle:
             try:
@@ -147,6 +155,9 @@ class Warehouse:
             handle.write(f"pid {os.getpid()}")
             handle.flush()
             try:
+                # What an interrupted or killed run left, swept by the next one whatever it
+                # does (a run with nothing new to publish never begins a staging folder).
+                self.sweep_staging()
                 yield
             finally:
                 handle.truncate(0)

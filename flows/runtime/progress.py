@@ -110,7 +110,9 @@ class Progress:
     def __enter__(self) -> "Progress":
         return self
 
-    def __exit__(self, *_) -> None:
+    def __exit__(self, exc_type, exc_value, traceback) -> None:
+        if exc_type is not None and self.mode == "lines":
+            return  # the failure (or interrupt) has its own line; "N articles in" would mislead
         self.finish()
 
     def _write(self, line: str) -> None:

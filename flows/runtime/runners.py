@@ -33,10 +33,11 @@ import os
 from collections.abc import Iterator
 
 from prefect.context import FlowRunContext
+from prefect.logging.configuration import ensure_logging_setup
 from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
-from quotewire.runtime import temporary_server
+from quotewire.runtime import interrupts, temporary_server
 from quotewire.runtime.pandas_guard import keep_pandas_out
 from quotewire.settings import Settings
 from quotewire.runtime.worker_pool import WorkerPool
@@ -143,10 +144,32 @@ class LocalProcessTaskRunner(ThreadPoolTaskRunner):
         return self
 
     def __exit__(self, exc_type, exc_value, traceback) -> None:
+        if exc_type is not None and not issubclass(exc_type, Exception):
+            interrupts.mark_interrupted()  # before the batches fail for want of their workers
+        if exc_type is not None and self._pool is not None:
+            # Prefect's runner waits for its task threads, which wait for their batches:
+            # an interrupted or failed flow run ends the workers first.
+            self._pool.terminate()
         super().__exit__(exc_type, exc_value, traceback)
         if self._owns_pool:
             self._pool.close()
             self._pool, self._owns_pool = None, False
+
+
+class OneThreadTaskRunner(ThreadPoolTaskRunner):
+    """Prefect's ThreadPoolTaskRunner of one thread, which an interrupted flow run leaves
+    at once: a thread cannot be stopped, and its batch may take minutes to finish."""
+
+    def __init__(self, max_workers: int = 1):
+        super().__init__(max_workers=max_workers)
+
+    def __exit__(self, exc_type, exc_value, traceback) -> None:
+        if exc_type is not None and not issubclass(exc_type, Exception):
+            interrupts.mark_interrupted()
+            if self._executor is not None:
+                self._executor.shutdown(wait=False, cancel_futures=True)
+                self._executor = None  # so Prefect's __exit__ does not wait for it
+        super().__exit__(exc_type, exc_value, traceback)
 
 
 def run_batch(fn, /, *args):
@@ -204,7 +227,7 @@ def make_task_runner(kind: str = "process", workers: int = 0, address: str | Non
         sized_by_run = not workers
         workers = resolve_workers(workers)
         if workers == 1:
-            return ThreadPoolTaskRunner(max_workers=1)
+            return OneThreadTaskRunner(max_workers=1)
         return LocalProcessTaskRunner(max_workers=workers, pool=pool, sized_by_run=sized_by_run)
     if kind == "dask":
         runner_class = _dask_runner_class()
@@ -236,14 +259,27 @@ def one_off_run(kind: str = "process", workers: int = 0, address: str | None = N
                 spacy_model: str | None = None) -> Iterator[TaskRunner]:
     """All a command that runs flows and exits (``quotewire run``, ``bench``) sets up: a
     temporary Prefect server unless one is configured, its workers (started while the
-    server starts), and one_off_run_settings. Yields the task runner for its flows."""
+    server starts), one_off_run_settings, and a watch on the Prefect API (interrupts). Yields
+    the task runner for its flows."""
     keep_pandas_out()
+    ensure_logging_setup()  # Prefect's console handlers, which an interrupt silences
+    interrupts.quiet_console_after_interrupt()
     with temporary_server.temporary_server_unless_configured() as server, \
             started_task_runner(kind, workers, address, spacy_model) as runner:
         import_what_the_run_will_import()  # while the server starts, not while the run waits
         if server is not None:
             server.wait_until_ready()
-        with one_off_run_settings():
+
+        def end_workers_and_server() -> None:  # the process is about to exit without unwinding
+            if isinstance(runner, LocalProcessTaskRunner) and runner.pool is not None:
+                runner.pool.terminate()
+            if server is not None:
+                server.kill()
+
+        with interrupts.watch_prefect_api(temporary_server.configured_api_url(),
+                                          server.process if server is not None else None,
+                                          on_forced_exit=end_workers_and_server), \
+                interrupts.handler_errors_unprinted(), one_off_run_settings():
             yield runner
 
 

@@ -18,11 +18,14 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+
+from quotewire.runtime import interrupts
 
 _running_url: str | None = None  # the API URL of the server this process started, while it runs
 
@@ -72,7 +75,13 @@ class TemporaryServer:
                  # stream: without these services it idles at 2.0 % of a core instead of 2.5 %,
                  # taken from the workers' cores during a run.
                  **TEMPORARY_SERVER_SERVICES_OFF},
+            # Its own process group: Ctrl-C in a terminal reaches the command, which stops
+            # the server itself once the run has told it how it ended.
+            process_group=0,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         )
+        threading.Thread(target=_forward_output, args=(self.process.stdout,), name="prefect-server-output",
+                         daemon=True).start()
         os.environ["PREFECT_API_URL"] = _running_url = self.api_url
 
     def wait_until_ready(self, timeout: float | None = None) -> None:
@@ -96,7 +105,8 @@ class TemporaryServer:
     def stop(self) -> None:
         """Send what Prefect still has queued (logs, events), then stop the server."""
         global _running_url
-        if "prefect.logging.handlers" in sys.modules:
+        answering = self.process is not None and self.process.poll() is None and interrupts.server_gone() is None
+        if "prefect.logging.handlers" in sys.modules and answering:
             from prefect.events.worker import EventsWorker
             from prefect.logging.handlers import APILogWorker
 
@@ -112,8 +122,22 @@ class TemporaryServer:
             try:
                 self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+                self.kill()
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+def _forward_output(stream) -> None:
+    """The server's output, on this process's stderr until the run is interrupted: then the
+    server only has errors about being stopped mid-work to add."""
+    for line in iter(stream.readline, b""):
+        if not interrupts.interrupted():
+            sys.stderr.write(line.decode(errors="replace"))
+            sys.stderr.flush()
+    stream.close()
 
 
 def configured_api_url() -> str | None:

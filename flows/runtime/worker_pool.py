@@ -14,6 +14,7 @@ import gc
 import logging
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -34,7 +35,13 @@ def prepare_worker(spacy_model: str, ready) -> None:
     """Runs once in each worker process as it starts: the imports and the model load its
     first batch would otherwise wait for; then it puts (pid, time) on ``ready``. A failure is
     left for the batch to raise with its own message (an initializer that raises breaks the
-    whole pool without one)."""
+    whole pool without one).
+
+    SIGINT is ignored here (it arrives blocked, see QuietStartExecutor): Ctrl-C in a terminal
+    reaches every process of the group, and the parent ends its workers itself
+    (WorkerPool.terminate), so a worker has nothing to add but a KeyboardInterrupt traceback."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     try:
         from quotewire.runtime.pandas_guard import keep_pandas_out
 
@@ -58,6 +65,18 @@ def prepare_worker(spacy_model: str, ready) -> None:
         ready.put((os.getpid(), time.time()))
 
 
+class QuietStartExecutor(ProcessPoolExecutor):
+    """A ProcessPoolExecutor whose processes start with SIGINT blocked, until prepare_worker
+    ignores it: a Ctrl-C while a worker's interpreter starts is not lost on it either."""
+
+    def _spawn_process(self) -> None:  # where every worker starts, first ones and replacements
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            super()._spawn_process()
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+
+
 class RestartableExecutor:
     """A ProcessPoolExecutor that can let its processes go and start new ones on the next
     submission (``release``)."""
@@ -66,9 +85,12 @@ class RestartableExecutor:
         self._make_executor = make_executor
         self._executor: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
+        self._terminated = False
 
     def submit(self, fn, /, *args, **kwargs) -> Future:
         with self._lock:
+            if self._terminated:  # no fresh processes for batches still queued behind
+                raise RuntimeError("the worker processes were stopped")
             if self._executor is None:
                 self._executor = self._make_executor()
             return self._executor.submit(fn, *args, **kwargs)
@@ -79,6 +101,17 @@ class RestartableExecutor:
         if executor is not None:
             executor.shutdown(wait=wait, cancel_futures=cancel_futures)
 
+    def terminate(self) -> None:
+        """Stop the processes now, in the middle of their batches (Python 3.14 has
+        terminate_workers for this; before, the executor's process table is the only way)."""
+        with self._lock:
+            executor, self._executor, self._terminated = self._executor, None, True
+        if executor is None:
+            return
+        for process in list((getattr(executor, "_processes", None) or {}).values()):
+            process.terminate()
+        executor.shutdown(wait=True, cancel_futures=True)
+
 
 class WorkerPool:
     """``workers`` processes, each with the model loaded, that the batches of one or more flow
@@ -88,7 +121,7 @@ class WorkerPool:
                  max_batches_per_worker: int = MAX_BATCHES_PER_WORKER):
         context = multiprocessing.get_context("spawn")  # no forked threads, sockets or locks
         self._ready = context.Queue()
-        self.executor = RestartableExecutor(lambda: ProcessPoolExecutor(
+        self.executor = RestartableExecutor(lambda: QuietStartExecutor(
             max_workers=workers, mp_context=context, initializer=prepare_worker,
             initargs=(spacy_model, self._ready), max_tasks_per_child=max_batches_per_worker))
         # A process pool spawns a worker per submitted call while none is idle: these start
@@ -121,10 +154,25 @@ class WorkerPool:
 
     def close(self) -> None:
         self.executor.shutdown(wait=True, cancel_futures=True)
-        self._ready.close()
+        self._close_ready_queue()
+
+    def terminate(self) -> None:
+        """Stop the workers at once, batches unfinished (an interrupted or failed run)."""
+        self.executor.terminate()
+        self._close_ready_queue()
+
+    def _close_ready_queue(self) -> None:
+        # Dropped, not only closed: its semaphores are released when it is collected, which
+        # a process that ends with os._exit (an interrupted command) does not wait for.
+        if self._ready is not None:
+            self._ready.close()
+            self._ready = None
 
     def __enter__(self) -> "WorkerPool":
         return self
 
-    def __exit__(self, *exc) -> None:
-        self.close()
+    def __exit__(self, exc_type, exc_value, traceback) -> None:
+        if exc_type is None:
+            self.close()
+        else:  # the run is over: no batch result is wanted any more
+            self.terminate()

@@ -63,3 +63,46 @@ def _pandas_imported() -> bool:
 def test_workers_write_and_read_parquet_without_importing_pandas():
     with WorkerPool(1, "no-such-model", start_now=False) as pool:
         assert pool.run(_pandas_imported) is False
+
+
+def _sigint_handling() -> tuple[bool, bool]:
+    import signal
+
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, [])
+    return signal.getsignal(signal.SIGINT) is signal.SIG_IGN, signal.SIGINT in blocked
+
+
+@pytest.mark.slow
+def test_workers_ignore_ctrl_c_which_the_terminal_sends_them_too():
+    import signal
+    import time
+
+    with WorkerPool(1, "no-such-model", start_now=False) as pool:
+        worker = pool.run(os.getpid)
+        assert pool.run(_sigint_handling) == (True, False)  # ignored, and no longer blocked
+        os.kill(worker, signal.SIGINT)
+        time.sleep(0.5)
+        assert pool.run(os.getpid) == worker  # the same process, still at work
+
+
+@pytest.mark.slow
+def test_terminate_ends_the_workers_in_the_middle_of_a_batch_and_takes_no_more():
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    import psutil
+
+    pool = WorkerPool(1, "no-such-model", start_now=False)
+    worker = psutil.Process(pool.run(os.getpid))
+    with ThreadPoolExecutor(1) as caller:
+        batch = caller.submit(pool.run, time.sleep, 120)
+        time.sleep(0.5)
+        started = time.monotonic()
+        pool.terminate()
+        with pytest.raises(BrokenProcessPool):
+            batch.result(timeout=30)
+    assert time.monotonic() - started < 10
+    assert not worker.is_running() or worker.status() == psutil.STATUS_ZOMBIE
+    with pytest.raises(RuntimeError, match="stopped"):
+        pool.run(os.getpid)

@@ -49,7 +49,10 @@ def recognised(articles: list[dict], cache: Path) -> dict[str, tuple]:
     """(structure, mentions) per article id, from the cache when it holds them all."""
     known: dict[str, tuple] = {}
     if cache.exists():
-        known = pickle.loads(cache.read_bytes())
+        try:
+            known = pickle.loads(cache.read_bytes())
+        except (ImportError, AttributeError, pickle.UnpicklingError):  # written by another version of the code
+            known = {}
     missing = [a for a in articles if a["id"] not in known]
     if missing:
         from quotewire.analyse.entities import load_nlp, recognise

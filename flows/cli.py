@@ -276,10 +276,12 @@ def command_eval(args: argparse.Namespace) -> int:
     from quotewire.analyse.article import quotes_in_text
     from quotewire.analyse.entities import load_nlp
     from quotewire.measure.evaluate import evaluate, format_report
+    from quotewire.runtime import process
 
     for path in args.gold:
         if not path.is_file():
             raise UserError(f"gold file {path} does not exist")
+    process.prepare_worker(process.IN_PROCESS)  # as a run's batches are analysed
     nlp = load_nlp(Settings.from_args(args).spacy_model)
     report = evaluate(args.gold, lambda text: quotes_in_text(nlp, text), errors_path=args.errors)
     print(json.dumps(report.to_dict(), indent=2) if args.json else format_report(report))

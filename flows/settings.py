@@ -25,8 +25,7 @@ class Settings:
     warehouse_dir: Path = field(default_factory=lambda: Path(_env("WAREHOUSE", "warehouse")))
     sql_dir: Path = field(default_factory=lambda: Path(_env("SQL", str(Path(__file__).resolve().parent.parent / "sql"))))
     spacy_model: str = field(default_factory=lambda: _env("SPACY_MODEL", DEFAULT_SPACY_MODEL))
-    # Most articles per task. Each task costs Prefect ~0.1 s of a worker (6 % of its time at
-    # 200 Reuters articles a task); a task holds only its own articles' rows, a few MB.
+    # Most articles per task: each task has a fixed Prefect cost; it holds only its own articles' rows.
     # The plan shrinks the last batches (ingest.plan_batches) so no core idles at the end.
     batch_size: int = field(default_factory=lambda: int(_env("BATCH_SIZE", "1000")))
     # Larger files are rejected as "too_large": no real article is anywhere near this.

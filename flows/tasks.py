@@ -32,8 +32,8 @@ from quotewire.settings import Settings
 
 class BatchArticles:
     """A batch's articles, as a task parameter Prefect leaves alone. Prefect walks every list
-    and dataclass a task is given, looking for futures to wait on; 2,000 articles' file refs
-    cost the flow process about 1 s of CPU, taken from the cores the workers need."""
+    and dataclass a task is given, looking for futures to wait on: CPU taken from the cores
+    the workers need."""
 
     __slots__ = ("articles",)
 

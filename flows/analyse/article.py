@@ -28,52 +28,44 @@ class AnalysedArticle:
     quotes: list[Quote]
 
 
-# Paragraphs per nlp.pipe batch. Measured on 400 BBC articles (CPU s, median of 3 / peak extra
-# RSS): 8: 13.7 s / 12 MB, 16: 12.4 / 12, 32: 11.9 / 14-20, 64: 12.5 / 45, 128: 12.5 / 89,
-# 256: 12.5-12.9 / 180, 1000: 13.1 / 661. Small batches stay in cache; big ones only cost memory.
+# Paragraphs per nlp.pipe batch: small batches stay in the CPU's cache, big ones only cost memory.
 NER_BATCH_SIZE = 32
 
-# spaCy keeps a string and a lexeme for every new word it meets. In a memory zone they are
-# freed when it ends, which keeps a long-lived process flat, but the words met after it are
-# then made again: with a zone per batch, about 4 % more NER time (median of paired runs,
-# 1,500 BBC articles). Worker processes of a WorkerPool, which only ever analyse batches,
-# share one zone over several thousand articles (worker_pool.FREE_NEW_WORDS_AFTER_ARTICLES);
-# anywhere else (one worker's threads, Dask workers, eval) each call of analyse_structures
-# frees its own (0 here).
-FREE_NEW_WORDS_AFTER_ARTICLES = 0
-_words_zone = contextlib.ExitStack()  # the zone open across calls, when above 0
-_articles_in_zone = 0
-
-# spaCy's tokenizer remembers how it split a word only outside a memory zone
-# (Tokenizer._save_cached), so inside one it splits every word again by its prefix, suffix
-# and infix rules: tokenising took 8.8 % of NER time in zones against 3.9 % outside (py-spy,
-# the same 300 BBC articles). A model's first KEEP_WORDS_OF_FIRST_ARTICLES articles therefore
-# run outside any zone: their words, the frequent ones every later article meets again, stay
-# in the vocabulary and fill the tokenizer's cache (spaCy caps it at 10,000 chunks; the
-# first 160 BBC articles hold that many distinct ones, the first 100 only 7,266); only the
-# words new after them are freed. Counted in articles, not calls, so the cache fills
-# whatever the size of the calls (ingest's chunks).
+# A model's first articles run outside memory zones, so their words (the frequent ones) fill
+# the tokenizer's cache, which it only fills outside a zone (Tokenizer._save_cached).
 KEEP_WORDS_OF_FIRST_ARTICLES = 250
 _articles_outside_zones: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # model -> articles
 
 
-def _new_words_zone(nlp, articles: int):
-    """The memory zone the next ``articles`` are analysed in: none while the model is on its
-    first articles (see above), then their own, or one shared with the calls before, which
-    ends (freeing their words) once FREE_NEW_WORDS_AFTER_ARTICLES articles have run in it."""
-    global _articles_in_zone
-    kept = _articles_outside_zones.get(nlp, 0)
-    if kept < KEEP_WORDS_OF_FIRST_ARTICLES:
-        _articles_outside_zones[nlp] = kept + articles
+class WordsZones:
+    """When the words spaCy learns (a string and a lexeme per new word) are freed: in a
+    memory zone, freed when it ends. A model's first ``keep_words_of_first_articles`` articles
+    run in none; after them each call gets its own zone, or, with
+    ``free_new_words_after_articles`` above 0, calls share one that ends once that many
+    articles have run in it. The runtime chooses (runtime/process.py); the default frees
+    each call's new words."""
+
+    def __init__(self, keep_words_of_first_articles: int = KEEP_WORDS_OF_FIRST_ARTICLES,
+                 free_new_words_after_articles: int = 0):
+        self.keep_words_of_first_articles = keep_words_of_first_articles
+        self.free_new_words_after_articles = free_new_words_after_articles
+        self._shared_zone = contextlib.ExitStack()  # the zone open across calls, when shared
+        self._articles_in_zone = 0
+
+    def zone_for(self, nlp, articles: int):
+        """The context the next ``articles`` of ``nlp`` are analysed in."""
+        kept = _articles_outside_zones.get(nlp, 0)
+        if kept < self.keep_words_of_first_articles:
+            _articles_outside_zones[nlp] = kept + articles
+            return contextlib.nullcontext()
+        if self.free_new_words_after_articles <= 0:
+            return nlp.memory_zone()
+        if self._articles_in_zone == 0 or self._articles_in_zone >= self.free_new_words_after_articles:
+            self._shared_zone.close()
+            self._shared_zone.enter_context(nlp.memory_zone())  # nothing of a batch outlives it but plain strings
+            self._articles_in_zone = 0
+        self._articles_in_zone += articles
         return contextlib.nullcontext()
-    if FREE_NEW_WORDS_AFTER_ARTICLES <= 0:
-        return nlp.memory_zone()
-    if _articles_in_zone == 0 or _articles_in_zone >= FREE_NEW_WORDS_AFTER_ARTICLES:
-        _words_zone.close()
-        _words_zone.enter_context(nlp.memory_zone())  # nothing of a batch outlives it but plain strings
-        _articles_in_zone = 0
-    _articles_in_zone += articles
-    return contextlib.nullcontext()
 
 
 def article_id_for(text: str) -> str:
@@ -90,13 +82,13 @@ def outlet_from_path(source_path: str) -> str | None:
     return parts[0] if len(parts) > 1 else None
 
 
-def analyse_structures(nlp, structures: Sequence[ArticleStructure], clock: StageClock | None = None
-                       ) -> list[tuple[list[Mention], list[Quote]]]:
+def analyse_structures(nlp, structures: Sequence[ArticleStructure], clock: StageClock | None = None,
+                       words_zones: WordsZones | None = None) -> list[tuple[list[Mention], list[Quote]]]:
     """NER over every paragraph of every article in one stream, then quotes per article."""
     from quotewire.analyse.entities import recognise  # here, so the main process of a run never imports spaCy
 
     clock = clock or StageClock()
-    with _new_words_zone(nlp, len(structures)):
+    with (words_zones or WordsZones()).zone_for(nlp, len(structures)):
         mentions_per_article = recognise(nlp, structures, batch_size=NER_BATCH_SIZE, clock=clock)
     from quotewire.analyse.syntax import parser_beside
 
@@ -106,8 +98,8 @@ def analyse_structures(nlp, structures: Sequence[ArticleStructure], clock: Stage
     return list(zip(mentions_per_article, quotes))
 
 
-def analyse_documents(nlp, documents: Sequence[DecodedDocument], clock: StageClock | None = None
-                      ) -> list[AnalysedArticle]:
+def analyse_documents(nlp, documents: Sequence[DecodedDocument], clock: StageClock | None = None,
+                      words_zones: WordsZones | None = None) -> list[AnalysedArticle]:
     clock = clock or StageClock()
     structures = []
     with clock("structure"):
@@ -116,7 +108,7 @@ def analyse_documents(nlp, documents: Sequence[DecodedDocument], clock: StageClo
             if structure.outlet is None:
                 structure.outlet = outlet_from_path(document.source_path)
             structures.append(structure)
-    analysed = analyse_structures(nlp, structures, clock)
+    analysed = analyse_structures(nlp, structures, clock, words_zones)
     return [
         AnalysedArticle(article_id_for(document.text), document, structure, mentions, quotes)
         for document, structure, (mentions, quotes) in zip(documents, structures, analysed)

@@ -28,7 +28,6 @@ from pathlib import Path
 import spacy
 from spacy.language import Language
 
-from quotewire.runtime import heap
 from quotewire.analyse.attribution import FEMALE_FIRST_NAMES, MALE_FIRST_NAMES, NAME_SUFFIXES, is_subsequence
 from quotewire.read.document import ArticleStructure, Mention, Paragraph
 from quotewire.analyse.literals import find_literals
@@ -85,29 +84,10 @@ def drop_unheard_embedders(nlp: Language) -> None:
             nlp.remove_pipe(name)
 
 
-# NER's parser takes some 30 MB of scratch memory per nlp.pipe batch and frees it again. glibc
-# serves a request that big with a fresh mmap (or from the top of the heap, which it trims
-# away on free) unless an earlier free of that size has raised its thresholds, so each batch
-# touched 30 MB of new pages: 1,814 BBC paragraphs cost 420,000 page faults and 1.5 s of
-# system time on 20 s of NER. With the thresholds above that size the scratch is reused:
-# 7,800 faults, 0.03 s. (The bench's floor processes had fewer such faults than a worker
-# before, 150,000-190,000 for 5,500 paragraphs each against 510,000-550,000, for reasons not
-# pinned down; they load the model here too.) The price is up to 64 MB kept at the heap's top
-# between batches; a worker hands it back after each batch (heap.return_freed_memory).
-NER_SCRATCH_BYTES = 32 * 2**20  # glibc's largest mmap threshold on 64-bit
-
-
-def keep_ner_scratch_memory() -> bool:
-    """Have glibc keep freed blocks up to NER_SCRATCH_BYTES for reuse instead of returning
-    them to the OS at once (see above); False where there is no glibc."""
-    return heap.keep_freed_blocks(NER_SCRATCH_BYTES)
-
-
 @cache  # one load per process: every batch a worker analyses reuses it
 def load_nlp(model_name: str = DEFAULT_SPACY_MODEL) -> Language:
-    """The spaCy pipeline reduced to what NER needs (see NOT_NEEDED_FOR_NER, drop_unheard_embedders),
-    in a process whose allocator keeps NER's scratch memory (keep_ner_scratch_memory)."""
-    keep_ner_scratch_memory()
+    """The spaCy pipeline reduced to what NER needs (see NOT_NEEDED_FOR_NER, drop_unheard_embedders);
+    the process running it is tuned by the runtime (runtime/process.py)."""
     name = resolve_model_name(model_name)
     nlp = spacy.load(name, exclude=list(NOT_NEEDED_FOR_NER))
     if "ner" not in nlp.pipe_names:

@@ -62,8 +62,7 @@ SAMPLE_SECONDS = 0.2
 FULL_SAMPLE_EVERY = 5  # samples: which processes, and their CPU (see TreeMemory.sample)
 PSS_EVERY = 50  # samples: reading PSS costs ~5 ms of CPU per 300 MB process (see _pss_kb)
 # Pieces of the paragraphs per floor process, handed out as each finishes its last: with one
-# share each, the shares' NER times differed and one process idled at the end (a 2,000-article
-# floor used 138 s of CPU in 2 x 72.6 s), which made the floor slower than spaCy can go.
+# share each, one process idled at the end, which made the floor slower than spaCy can go.
 FLOOR_PIECES_PER_PROCESS = 32
 
 
@@ -315,9 +314,11 @@ def _measure_floor(paragraphs: Callable[[], list[str]], model: str, workers: int
     global _FLOOR_NLP
     texts = paragraphs()
     from quotewire.analyse.entities import load_nlp
+    from quotewire.runtime import process
 
+    # Tuned as the pipeline's workers are (allocator, Arrow, gc frozen after the model's load).
+    process.prepare_worker(process.WORKER, lambda: list(load_nlp(model).pipe(["Warm-up sentence about London."])))
     _FLOOR_NLP = load_nlp(model)
-    list(_FLOOR_NLP.pipe(["Warm-up sentence about London."]))
     started, cpu_before = time.perf_counter(), _cpu_of_this_process_and_reaped_children()
     if workers <= 1:
         entities = _floor_share(texts)

@@ -43,8 +43,9 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from quotewire.publish import guard
-from quotewire.runtime import heap
-from quotewire.analyse.article import analyse_documents, article_id_for, outlet_from_path  # spaCy: imported lazily
+from quotewire.runtime import process
+from quotewire.analyse.article import (  # spaCy: imported lazily
+    WordsZones, analyse_documents, article_id_for, outlet_from_path)
 from quotewire.read.discover import discover
 from quotewire.read.document import DecodedDocument, Rejection
 from quotewire.settings import Settings
@@ -283,20 +284,16 @@ def _read_batch(batch: list[ArticleToAnalyse], max_file_bytes: int) -> tuple[lis
     return documents, rejects
 
 
-# Articles analysed and made into Arrow rows at a time within a batch. Their Python objects
-# (structures, mentions, quotes, row dicts) take several times the memory of the Arrow rows.
-# A worker-like loop over 1,000-article batches of the 20,000-article bench corpus peaked at
-# 261-289 MB in one go, 253-268 MB in chunks of 250, 244-255 MB in chunks of 100 (resting at
-# 243-252, 214-220 and 202-208 MB after a batch). NER still streams 100 articles' paragraphs
-# (some 500) at a time, far more than one nlp.pipe batch.
+# Articles analysed and made into Arrow rows at a time within a batch: their Python objects
+# take several times the memory of the Arrow rows.
 TABULATE_CHUNK_ARTICLES = 100
 
 
 def _tabulate(nlp, documents: list[DecodedDocument], run_id: str, ingested_at: datetime,
-              clock: StageClock) -> tuple[list[str], dict[str, pa.Table]]:
+              clock: StageClock, words_zones: WordsZones | None = None) -> tuple[list[str], dict[str, pa.Table]]:
     article_ids, chunks = [], []
     for start in range(0, len(documents), TABULATE_CHUNK_ARTICLES):
-        analysed = analyse_documents(nlp, documents[start:start + TABULATE_CHUNK_ARTICLES], clock)
+        analysed = analyse_documents(nlp, documents[start:start + TABULATE_CHUNK_ARTICLES], clock, words_zones)
         with clock("tables"):
             article_ids += [a.article_id for a in analysed]
             chunks.append(article_tables(analysed, run_id, ingested_at))
@@ -311,20 +308,21 @@ def _concatenated(parts: list[dict[str, pa.Table]]) -> dict[str, pa.Table]:
 
 
 def _tabulate_isolating_failures(nlp, documents: list[DecodedDocument], run_id: str, ingested_at: datetime,
-                                 clock: StageClock) -> tuple[list[str], dict[str, pa.Table] | None, list[Rejection]]:
+                                 clock: StageClock, words_zones: WordsZones | None = None
+                                 ) -> tuple[list[str], dict[str, pa.Table] | None, list[Rejection]]:
     """Analyse and tabulate the batch in one go; should that fail, article by article, so one
     bad article is rejected with the error instead of taking its batch (and the run) down."""
     if not documents:
         return [], None, []
     try:
-        article_ids, tables = _tabulate(nlp, documents, run_id, ingested_at, clock)
+        article_ids, tables = _tabulate(nlp, documents, run_id, ingested_at, clock, words_zones)
         return article_ids, tables, []
     except Exception:
         log.exception("batch analysis failed; retrying article by article")
     article_ids, parts, rejects = [], [], []
     for document in documents:
         try:
-            ids, tables = _tabulate(nlp, [document], run_id, ingested_at, clock)
+            ids, tables = _tabulate(nlp, [document], run_id, ingested_at, clock, words_zones)
         except Exception as error:
             rejects.append(Rejection(document.source_path, "analysis_error",
                                      f"{type(error).__name__}: {error} "
@@ -339,16 +337,16 @@ def _tabulate_isolating_failures(nlp, documents: list[DecodedDocument], run_id: 
 
 
 def analyse_batch(batch: list[ArticleToAnalyse], staging: Staging, spacy_model: str,
-                  max_file_bytes: int, ingested_at: datetime) -> BatchResult:
-    """Worker side: read, analyse and write one batch's part files into the staging snapshot."""
+                  max_file_bytes: int, ingested_at: datetime, words_zones: WordsZones | None = None) -> BatchResult:
+    """Worker side: read, analyse and write one batch's part files into the staging snapshot;
+    when spaCy frees the words it learns is the runtime's ``words_zones`` (analyse.WordsZones)."""
     from quotewire.analyse.entities import load_nlp  # spaCy is imported by workers only
 
     started, clock = time.perf_counter(), StageClock()
-    _allocate_arrow_with_malloc()
     with clock("read"):
         documents, rejects = _read_batch(batch, max_file_bytes)
     article_ids, tables, analysis_rejects = _tabulate_isolating_failures(
-        load_nlp(spacy_model) if documents else None, documents, staging.run_id, ingested_at, clock)
+        load_nlp(spacy_model) if documents else None, documents, staging.run_id, ingested_at, clock, words_zones)
     rejects += analysis_rejects
     if tables is None:
         return BatchResult(None, [], rejects, {}, time.perf_counter() - started, clock.as_dict(),
@@ -358,16 +356,8 @@ def analyse_batch(batch: list[ArticleToAnalyse], staging: Staging, spacy_model: 
         staging.write_part(tables, part_name)
     rows = {name: tables[name].num_rows for name in PART_TABLES}
     del tables, documents
-    heap.return_freed_memory()  # a long-lived worker's RSS stays flat
     return BatchResult(part_name, article_ids, rejects, rows, time.perf_counter() - started, clock.as_dict(),
                        dict(clock.counts))
-
-
-def _allocate_arrow_with_malloc() -> None:
-    """Arrow's default allocator (jemalloc or mimalloc) keeps the pages a batch's tables
-    freed; through malloc, heap.return_freed_memory hands them back too."""
-    if pa.default_memory_pool().backend_name != "system":
-        pa.set_memory_pool(pa.system_memory_pool())
 
 
 def _carry_over_parts(warehouse: Warehouse, staging: Staging, dropped: set[str],
@@ -526,6 +516,7 @@ def ingest_serially(settings: Settings) -> IngestSummary:
         if not plan.has_changes:
             return unchanged_summary(plan)
         staging = warehouse.begin(plan.run_id)
-        results = [analyse_batch(batch, staging, settings.spacy_model, settings.max_file_bytes, plan.started_at)
+        results = [process.run_batch(analyse_batch, batch, staging, settings.spacy_model, settings.max_file_bytes,
+                                     plan.started_at)
                    for batch in plan.batches]
         return finish_ingest(plan, warehouse, staging, results)

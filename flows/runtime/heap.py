@@ -1,7 +1,7 @@
 """The two things quotewire asks of glibc's allocator, in one place because they pull against
-each other: keep freed blocks for reuse (NER's per-batch scratch, see entities.NER_SCRATCH_BYTES)
-and hand freed memory back to the OS (a worker, after each batch). Both are no-ops, returning
-False, where there is no glibc."""
+each other: keep freed blocks for reuse (NER's per-batch scratch) and hand freed memory back
+to the OS (after each batch); runtime/process.py says when. Both are no-ops, returning False,
+where there is no glibc."""
 
 from __future__ import annotations
 

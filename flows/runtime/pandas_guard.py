@@ -1,10 +1,9 @@
 """Keep pandas out of the processes of a run.
 
-Nothing in a run uses pandas (it is there for analysts). Yet pyarrow imports it the first
-time it builds, writes or reads a table, only to ask whether some object is a DataFrame:
-about 40 MB of memory and 0.6 s of CPU in every worker process and in the flow's process.
-With pandas refused, pyarrow takes it as not installed and goes on (pyarrow 26; a
-``sys.modules["pandas"] = None`` block instead breaks its check).
+Nothing in a run uses pandas (it is there for analysts), yet pyarrow imports it only to ask
+whether some object is a DataFrame. With pandas refused, pyarrow takes it as not installed
+and goes on (a ``sys.modules["pandas"] = None`` block instead breaks its check). Applied by
+runtime/process.py (workers) and runners.one_off_run (the flow's process).
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@
   also report task states to Prefect, so PREFECT_API_URL must name a server they can reach.
 
 Local worker processes live in a ``worker_pool.WorkerPool``: each imports the analysis code
-and loads the spaCy model once, as it starts (about 3 s of CPU), and Prefect not at all: the
+and loads the spaCy model once, as it starts, and Prefect not at all: the
 Prefect task of each batch runs in one of ``workers`` threads of the flow's process and waits
 for the worker its batch went to (``run_batch``). ``quotewire run`` starts the pool before
 the flow, so the model loads while Prefect starts its server; a flow run started any other
@@ -21,9 +21,11 @@ gets a duplicate of the runner, which shares the pool; the ingest step lets the 
 once its batches are done.
 
 Dask workers do run Prefect tasks, and report to the Prefect API the flow uses: a local
-cluster is handed its address (``share_api_with_workers``). Without that, a run on Prefect's
-temporary server made every worker process start a temporary server of its own: about
-10 s and 215 MB per worker, on the same SQLite database.
+cluster is handed its address (``share_api_with_workers``); without it, each worker started
+a temporary server of its own.
+
+Each batch runs through ``process.run_batch`` (runtime/process.py): the words-zone policy of
+the process it runs in, and its freed memory handed back after it.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from prefect.logging.configuration import ensure_logging_setup
 from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
-from quotewire.runtime import interrupts, temporary_server
+from quotewire.runtime import interrupts, process, temporary_server
 from quotewire.runtime.pandas_guard import keep_pandas_out
 from quotewire.settings import Settings
 from quotewire.runtime.worker_pool import WorkerPool
@@ -73,9 +75,8 @@ def share_api_with_workers() -> None:
 def one_off_run_settings() -> Iterator[None]:
     """Prefect settings for a command that runs flows once and exits (``quotewire run``,
     ``bench``). On the temporary server, flow-run heartbeats are switched off: they exist so
-    a server can spot a crashed run, and a temporary server dies with the run. Each flow
-    run otherwise waits up to 1 s at its end for the heartbeat thread's sleep (about 3 s a
-    pipeline run: pipeline, ingest and build_models). With a real server they stay on."""
+    a server can spot a crashed run, and a temporary server dies with the run, and each flow
+    run waits at its end for the heartbeat thread's sleep. With a real server they stay on."""
     if not uses_temporary_server():
         yield
         return
@@ -173,11 +174,12 @@ class OneThreadTaskRunner(ThreadPoolTaskRunner):
 
 
 def run_batch(fn, /, *args):
-    """fn(*args) in a worker process of the current flow run's pool when its runner has one
+    """fn(*args) as a batch (process.run_batch: the process's words zones, freed memory handed
+    back after it) in a worker process of the current flow run's pool when its runner has one
     (LocalProcessTaskRunner), else right here: in a thread of this process (one worker), or
     in the Dask worker the task was sent to."""
     pool = _current_pool()
-    return pool.run(fn, *args) if pool is not None else fn(*args)
+    return pool.run(process.run_batch, fn, *args) if pool is not None else process.run_batch(fn, *args)
 
 
 def size_workers_for_run(workers: int, spacy_model: str) -> None:
@@ -286,8 +288,7 @@ def one_off_run(kind: str = "process", workers: int = 0, address: str | None = N
 def import_what_the_run_will_import() -> None:
     """A module the flow's process would otherwise import during the run, in its serial
     part: FastAPI's encoder, which Prefect imports to serialise the parameters of the first
-    flow run with any. (DuckDB is left for the models step: imported here it took 0.06 s
-    less there, but its 12 MB stayed in the process all through the analysis, when the
-    run's memory peaks.)"""
+    flow run with any. (DuckDB is left for the models step: imported here, its memory would
+    stay in the process all through the analysis, when the run's memory peaks.)"""
     with contextlib.suppress(ImportError):  # Prefect's dependency, not ours: only if it is there
         import fastapi.encoders  # noqa: F401

@@ -2,13 +2,13 @@
 
 Prefect starts such a server by itself when a flow runs without PREFECT_API_URL, but to do so
 it imports its whole server application (FastAPI, SQLAlchemy, every ORM model) into the
-process that runs the flow: about 80 MB that stay there for the whole run, beside the server
-process itself. This starts the same server, the same way (Prefect's
+process that runs the flow, where it stays for the whole run, beside the server process
+itself. This starts the same server, the same way (Prefect's
 ``SubprocessASGIServer`` command and environment), without importing it here, and points
 PREFECT_API_URL at it, so the flow and its worker processes are plain clients of it.
 
-It is started before the worker pool and waited for after, so the server's start-up (about
-10 s, mostly its imports and database migrations) overlaps the workers' model loads.
+It is started before the worker pool and waited for after, so the server's start-up (mostly
+its imports and database migrations) overlaps the workers' model loads.
 """
 
 from __future__ import annotations
@@ -71,9 +71,7 @@ class TemporaryServer:
             env={**os.environ, **get_current_settings().to_environment_variables(exclude_unset=True),
                  # as Prefect's own temporary server: no UI, and it knows it is temporary
                  "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1",
-                 # Nothing ever reads a temporary server's event history, automations or event
-                 # stream: without these services it idles at 2.0 % of a core instead of 2.5 %,
-                 # taken from the workers' cores during a run.
+                 # Nothing reads a temporary server's events or automations: their idle CPU is the workers'.
                  **TEMPORARY_SERVER_SERVICES_OFF},
             # Its own process group: Ctrl-C in a terminal reaches the command, which stops
             # the server itself once the run has told it how it ended.

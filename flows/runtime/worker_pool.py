@@ -1,16 +1,14 @@
 """Local worker processes that analyse batches of articles.
 
-Each worker imports the analysis code and loads the spaCy model once, as it starts, and then
-only ever runs ``ingest.analyse_batch``. Prefect is not imported here or in the workers: the
-Prefect task of a batch runs in a thread of the flow's process and waits for its worker
-(runners.LocalProcessTaskRunner). A worker that ran the Prefect task itself carried Prefect
-and its imports (about 60 MB each) and spent some 5 % of its CPU on task-run bookkeeping and
-on forwarding events and logs, next to the NER that is the real work.
+Each worker is tuned (process.prepare_worker with the pool's ProcessSettings), imports the
+analysis code and loads the spaCy model once, as it starts, and then only ever runs batches
+(``ingest.analyse_batch``). Prefect is not imported here or in the workers: the Prefect task
+of a batch runs in a thread of the flow's process and waits for its worker
+(runners.LocalProcessTaskRunner), which spares each worker Prefect's memory and bookkeeping.
 """
 
 from __future__ import annotations
 
-import gc
 import logging
 import multiprocessing
 import os
@@ -19,21 +17,19 @@ import threading
 import time
 from concurrent.futures import Future, ProcessPoolExecutor
 
+from quotewire.runtime import process
+
 log = logging.getLogger(__name__)
 
-# A worker frees the words it met every 4,000 articles (four batches of the default size)
-# rather than after each batch (see analyse.FREE_NEW_WORDS_AFTER_ARTICLES): a zone per batch
-# cost 4 % of NER time. On the 20,000-article bench the biggest worker peaked at 311 MB with
-# zones, 330 MB without.
-FREE_NEW_WORDS_AFTER_ARTICLES = 4000
 # Batches a worker process analyses before a fresh one takes its place: a bound on whatever
-# else a long-lived process accumulates, for one more model load (about 3 s of CPU).
+# else a long-lived process accumulates, for one more model load.
 MAX_BATCHES_PER_WORKER = 20
 
 
-def prepare_worker(spacy_model: str, ready) -> None:
-    """Runs once in each worker process as it starts: the imports and the model load its
-    first batch would otherwise wait for; then it puts (pid, time) on ``ready``. A failure is
+def start_worker(spacy_model: str, settings: process.ProcessSettings, ready) -> None:
+    """Runs once in each worker process as it starts: its tuning (``settings``), the imports
+    and the model load its first batch would otherwise wait for; then it puts (pid, time) on
+    ``ready``. A failure is
     left for the batch to raise with its own message (an initializer that raises breaks the
     whole pool without one).
 
@@ -43,30 +39,22 @@ def prepare_worker(spacy_model: str, ready) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     try:
-        from quotewire.runtime.pandas_guard import keep_pandas_out
-
-        keep_pandas_out()
-        import quotewire.publish.ingest  # noqa: F401  (what every batch runs)
-        from quotewire.analyse import article as analyse
-        from quotewire.analyse.entities import load_nlp
-
-        analyse.FREE_NEW_WORDS_AFTER_ARTICLES = FREE_NEW_WORDS_AFTER_ARTICLES  # only batches run here
-
-        list(load_nlp(spacy_model).pipe(["Warm-up sentence from London."]))
-        # The model and the imports (some 90,000 objects) live as long as the process:
-        # frozen, the garbage collector stops walking them on every full collection (its
-        # time over 650 BBC articles: 0.33 -> 0.10 s of 48 s). Collected first, so the
-        # loading's own garbage (some 1,600 objects) is not frozen with them.
-        gc.collect()
-        gc.freeze()
+        process.prepare_worker(settings, lambda: _load_model(spacy_model))
     except Exception:  # surfaces again, clearly, in analyse_batch
         log.warning("worker could not load %r ahead of its first batch", spacy_model, exc_info=True)
     finally:
         ready.put((os.getpid(), time.time()))
 
 
+def _load_model(spacy_model: str) -> None:
+    import quotewire.publish.ingest  # noqa: F401  (what every batch runs)
+    from quotewire.analyse.entities import load_nlp
+
+    list(load_nlp(spacy_model).pipe(["Warm-up sentence from London."]))
+
+
 class QuietStartExecutor(ProcessPoolExecutor):
-    """A ProcessPoolExecutor whose processes start with SIGINT blocked, until prepare_worker
+    """A ProcessPoolExecutor whose processes start with SIGINT blocked, until start_worker
     ignores it: a Ctrl-C while a worker's interpreter starts is not lost on it either."""
 
     def _spawn_process(self) -> None:  # where every worker starts, first ones and replacements
@@ -118,12 +106,13 @@ class WorkerPool:
     runs are handed to. Closed by whoever made it (``with WorkerPool(...)``)."""
 
     def __init__(self, workers: int, spacy_model: str, start_now: bool = True,
-                 max_batches_per_worker: int = MAX_BATCHES_PER_WORKER):
+                 max_batches_per_worker: int = MAX_BATCHES_PER_WORKER,
+                 settings: process.ProcessSettings = process.WORKER):
         context = multiprocessing.get_context("spawn")  # no forked threads, sockets or locks
         self._ready = context.Queue()
         self.executor = RestartableExecutor(lambda: QuietStartExecutor(
-            max_workers=workers, mp_context=context, initializer=prepare_worker,
-            initargs=(spacy_model, self._ready), max_tasks_per_child=max_batches_per_worker))
+            max_workers=workers, mp_context=context, initializer=start_worker,
+            initargs=(spacy_model, settings, self._ready), max_tasks_per_child=max_batches_per_worker))
         # A process pool spawns a worker per submitted call while none is idle: these start
         # them all now. Otherwise they start with the first batches (a run with nothing to
         # analyse starts none).
@@ -146,10 +135,9 @@ class WorkerPool:
         return dict(self._ready_workers)
 
     def release_workers(self) -> None:
-        """Stop the worker processes once their batches are done: their model and heap
-        (about 250 MB each) would otherwise sit idle while the run publishes and builds its
-        models. A later batch starts new ones, which load the model again. Not waited for:
-        they take about 0.4 s to exit, which the run spends publishing instead."""
+        """Stop the worker processes once their batches are done: their model and heap would
+        otherwise sit idle while the run publishes and builds its models. A later batch starts
+        new ones, which load the model again. Not waited for: the run publishes meanwhile."""
         self.executor.shutdown(wait=False)
 
     def close(self) -> None:

@@ -57,38 +57,35 @@ class ZoneCountingNlp:
 
 
 @pytest.mark.parametrize("after, calls, opened, closed", [(0, 5, 4, 4), (1000, 5, 1, 0), (1000, 6, 2, 1), (500, 7, 3, 2)])
-def test_new_words_are_freed_after_so_many_articles_after_the_first_call(monkeypatch, after, calls, opened, closed):
-    monkeypatch.setattr(analyse, "KEEP_WORDS_OF_FIRST_ARTICLES", 250)
-    monkeypatch.setattr(analyse, "FREE_NEW_WORDS_AFTER_ARTICLES", after)
-    monkeypatch.setattr(analyse, "_words_zone", contextlib.ExitStack())
-    monkeypatch.setattr(analyse, "_articles_in_zone", 0)
+def test_new_words_are_freed_after_so_many_articles_after_the_first_call(after, calls, opened, closed):
+    zones = analyse.WordsZones(keep_words_of_first_articles=250, free_new_words_after_articles=after)
     nlp = ZoneCountingNlp()
-    with analyse._new_words_zone(nlp, 250):
+    with zones.zone_for(nlp, 250):
         assert nlp.opened == 0  # the model's first articles learn their words for good
     for _ in range(calls - 1):
-        with analyse._new_words_zone(nlp, 250):
+        with zones.zone_for(nlp, 250):
             assert nlp.opened - nlp.closed == 1  # every later call runs inside a zone
     assert (nlp.opened, nlp.closed) == (opened, closed)  # the last shared zone stays open for the next call
 
 
 @pytest.mark.parametrize("articles_per_call, calls_outside", [(100, 3), (250, 1), (1, 250), (1000, 1)])
 def test_a_models_first_articles_run_outside_zones_however_they_are_split_into_calls(
-        monkeypatch, articles_per_call, calls_outside):
-    monkeypatch.setattr(analyse, "KEEP_WORDS_OF_FIRST_ARTICLES", 250)
-    monkeypatch.setattr(analyse, "FREE_NEW_WORDS_AFTER_ARTICLES", 0)
+        articles_per_call, calls_outside):
+    zones = analyse.WordsZones(keep_words_of_first_articles=250, free_new_words_after_articles=0)
     nlp = ZoneCountingNlp()
     zones_opened = []
     for _ in range(calls_outside + 2):
-        with analyse._new_words_zone(nlp, articles_per_call):
+        with zones.zone_for(nlp, articles_per_call):
             zones_opened.append(nlp.opened)
     assert zones_opened == [0] * calls_outside + [1, 2]
 
 
-def test_a_models_first_batch_keeps_its_words_and_a_later_batch_frees_its_new_ones(monkeypatch):
-    monkeypatch.setattr(analyse, "KEEP_WORDS_OF_FIRST_ARTICLES", 1)
-    monkeypatch.setattr(analyse, "FREE_NEW_WORDS_AFTER_ARTICLES", 0)
+def test_a_models_first_batch_keeps_its_words_and_a_later_batch_frees_its_new_ones():
+    zones = analyse.WordsZones(keep_words_of_first_articles=1, free_new_words_after_articles=0)
     nlp = spacy.blank("en")  # a model of its own: the shared one has had its first batch
-    analyse.analyse_structures(nlp, [parse_article("Harbour news\n\nQuillfeather opened the pier.\n")])
-    analyse.analyse_structures(nlp, [parse_article("Harbour news\n\nBrambleworth closed the pier.\n")])
+    analyse.analyse_structures(nlp, [parse_article("Harbour news\n\nQuillfeather opened the pier.\n")],
+                               words_zones=zones)
+    analyse.analyse_structures(nlp, [parse_article("Harbour news\n\nBrambleworth closed the pier.\n")],
+                               words_zones=zones)
     assert "Quillfeather" in nlp.vocab.strings
     assert "Brambleworth" not in nlp.vocab.strings

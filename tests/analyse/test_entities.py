@@ -7,8 +7,6 @@ one test runs the real model on a small invented article.
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from dataclasses import replace
 
 import pytest
@@ -635,39 +633,3 @@ def test_reused_entities_are_those_ner_finds_in_any_batch(nlp):
     memory = RememberedEntities()
     assert recognise(nlp, articles, batch_size=3, memory=memory) == every_time
     assert recognise(nlp, articles[::-1], batch_size=2, memory=memory) == every_time[::-1]  # all reused
-
-
-# Freed blocks below glibc's default mmap threshold (128 KB) come from the heap; once the
-# free space at its top exceeds the trim threshold they go back to the OS, and the next
-# round touches fresh pages again: the pattern of NER's per-batch scratch memory.
-SCRATCH_ROUNDS = """
-import ctypes, resource, sys
-from quotewire.analyse.entities import keep_ner_scratch_memory
-if sys.argv[1] == "keep":
-    assert keep_ner_scratch_memory()
-libc = ctypes.CDLL("libc.so.6")
-libc.malloc.restype = ctypes.c_void_p
-libc.free.argtypes = [ctypes.c_void_p]
-def one_round():
-    blocks = [libc.malloc(100_000) for _ in range(100)]
-    for block in blocks:
-        ctypes.memset(block, 1, 100_000)
-    for block in reversed(blocks):
-        libc.free(block)
-one_round()
-before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-for _ in range(5):
-    one_round()
-print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
-"""
-
-
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's allocator")
-def test_freed_ner_scratch_memory_is_reused_not_faulted_in_again():
-    def faults(mode: str) -> int:
-        done = subprocess.run([sys.executable, "-c", SCRATCH_ROUNDS, mode], capture_output=True, text=True, check=True)
-        return int(done.stdout)
-
-    # 5 rounds of 10 MB: some 12,000 pages touched afresh by default, next to none when kept
-    assert faults("default") > 5_000
-    assert faults("keep") < 500

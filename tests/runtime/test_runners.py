@@ -47,9 +47,13 @@ def test_a_runner_sends_its_pool_nowhere_when_pickled():
     assert copy.pool is None and runner.pool is not None and copy._max_workers == 2
 
 
+def _pid_of_batch(words_zones) -> int:  # a batch function is handed its process's words zones
+    return os.getpid()
+
+
 def test_a_batch_runs_here_outside_a_flow_with_a_pool():
     """On Dask, or with one worker, the task itself does the work: no pool to hand it to."""
-    assert runners.run_batch(os.getpid) == os.getpid()
+    assert runners.run_batch(_pid_of_batch) == os.getpid()
 
 
 def test_prefect_looks_for_futures_in_a_batch_parameter_without_walking_its_articles():

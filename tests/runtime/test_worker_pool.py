@@ -10,9 +10,9 @@ from quotewire.runtime.worker_pool import WorkerPool
 
 
 def _words_freed_every() -> int:
-    from quotewire.analyse import article as analyse
+    from quotewire.runtime import process
 
-    return analyse.FREE_NEW_WORDS_AFTER_ARTICLES
+    return process.words_zones().free_new_words_after_articles
 
 
 def test_outside_a_worker_new_words_are_freed_after_each_batch():

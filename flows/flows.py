@@ -127,6 +127,19 @@ def create_run_artifacts(ingested: dict, built: dict, report: ReportData | None,
     create_link_artifact(page.as_uri(), link_text="quotewire HTML report", key="quotewire-html-report-link")
 
 
+def ingest_steps(settings: Settings, warehouse: Warehouse, show_progress: bool) -> IngestSummary:
+    """Plan, the deletion guard, the batches and publish: the steps ``pipeline`` and ``ingest``
+    share, under the lock the calling flow run holds."""
+    check_paths(settings.raw_dir, None)  # an unmounted share must not read as "all deleted"
+    plan = plan_task(settings, warehouse)
+    refuse_or_continue(plan, settings)
+    if not plan.has_changes:
+        return unchanged_summary(plan)
+    staging = warehouse.begin(plan.run_id)
+    results = analyse_batches(plan, staging, settings, show_progress)
+    return publish(plan, warehouse, staging, results)
+
+
 @flow(name="pipeline", log_prints=True, task_runner=default_task_runner())
 def pipeline(raw_dir: str | None = None, warehouse_dir: str | None = None, show_progress: bool = True,
              allow_deletions: bool = False, max_delete_share: float | None = None, spacy_model: str | None = None,
@@ -149,15 +162,7 @@ def pipeline(raw_dir: str | None = None, warehouse_dir: str | None = None, show_
                                   batch_size=batch_size, workers=workers)
     try:
         with locked_warehouse(settings) as warehouse:
-            check_paths(settings.raw_dir, None)  # an unmounted share must not read as "all deleted"
-            plan = plan_task(settings, warehouse)
-            refuse_or_continue(plan, settings)
-            if plan.has_changes:
-                staging = warehouse.begin(plan.run_id)
-                results = analyse_batches(plan, staging, settings, show_progress)
-                ingested = publish(plan, warehouse, staging, results)
-            else:
-                ingested = unchanged_summary(plan)
+            ingested = ingest_steps(settings, warehouse, show_progress)
             if ingested.published or not models_are_current(settings):
                 built = build_models_task(settings)
             else:  # nothing changed: the database already holds exactly this snapshot
@@ -193,14 +198,7 @@ def ingest(raw_dir: str | None = None, warehouse_dir: str | None = None, show_pr
                                   batch_size=batch_size, workers=workers)
     try:
         with locked_warehouse(settings) as warehouse:
-            check_paths(settings.raw_dir, None)  # an unmounted share must not read as "all deleted"
-            plan = plan_task(settings, warehouse)
-            refuse_or_continue(plan, settings)
-            if not plan.has_changes:
-                return unchanged_summary(plan).as_dict()
-            staging = warehouse.begin(plan.run_id)
-            results = analyse_batches(plan, staging, settings, show_progress)
-            return publish(plan, warehouse, staging, results).as_dict()
+            return ingest_steps(settings, warehouse, show_progress).as_dict()
     except WarehouseBusy as busy:
         return skipped(busy)
     except (RunRefused, PathProblem) as error:
